@@ -1,0 +1,43 @@
+"""The one data type every later stage consumes: a finding at a place in a file."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """A reproducibility hazard (or a file problem, ``TFD000``) at a location.
+
+    ``line``/``column`` are 1-based; ``column`` counts characters, as ruff and flake8 print it.
+    In a notebook, ``cell`` is the 1-based index of the code cell and ``line`` counts inside it.
+    ``args`` holds the source text of the call's literal arguments that matter to the hazard
+    (for ``verify`` probes and fixes), keyed by parameter name or position (``"0"``, ``"1"``).
+    """
+
+    path: str
+    line: int
+    column: int
+    code: str
+    message: str
+    api: str = ""
+    severity: str = "warning"
+    fixable: str = "none"  # "safe" | "unsafe" | "none"
+    end_line: int = 0
+    end_column: int = 0
+    cell: int | None = None
+    args: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["args"] = dict(self.args)
+        if self.cell is None:
+            del data["cell"]
+        return data
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Finding:
+        args = tuple(sorted((str(k), str(v)) for k, v in dict(data.get("args", {})).items()))
+        fields = {k: v for k, v in data.items() if k != "args"}
+        return Finding(**fields, args=args)
