@@ -1,0 +1,406 @@
+"""The rule catalogue: the data in ``rules/`` loaded into typed, indexed objects.
+
+Everything tfdetlint knows about TensorFlow, Keras, NumPy and ``random`` lives in ``rules/`` as
+TOML; this module only reads it. Adding an API to a family is a data change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONTROLLABLE_DOMAINS = frozenset({"tf", "keras", "numpy", "python"})
+
+
+def rules_dir() -> Path:
+    """Where the catalogue lives: inside the wheel, or ``rules/`` beside the package in a checkout."""
+    packaged = resources.files("tfdetlint") / "_rules"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    summary: str
+    severity: str
+    scope: str
+    fix: str
+
+    @property
+    def family(self) -> int:
+        return int(self.code[3])
+
+
+@dataclass(frozen=True)
+class ArgCondition:
+    """``param`` matches ``pattern`` (``"*"``: merely given); ``pos`` if it may come positionally."""
+
+    param: str
+    pattern: str
+    pos: int | None = None
+
+    def regex(self) -> re.Pattern[str] | None:
+        return None if self.pattern == "*" else re.compile(self.pattern)
+
+
+@dataclass(frozen=True)
+class RandomApi:
+    """A call that draws randomness (TFD1xx, TFD3xx) or seeds a generator."""
+
+    name: str
+    rule: str
+    domain: str
+    seed: str | None = None
+    seed_pos: int | None = None
+    unseeded_values: tuple[str, ...] = ("None",)
+    stateful: bool = False
+    seeded: bool = False
+    safe_if: tuple[ArgCondition, ...] = ()
+    hazard_if: tuple[ArgCondition, ...] = ()
+    requires: tuple[ArgCondition, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class OpApi:
+    """A call whose kernel is non-deterministic on some device (TFD2xx)."""
+
+    name: str
+    kernel: str
+    cpu: str
+    gpu: str
+    pass_: str
+    when: tuple[ArgCondition, ...] = ()
+    unless: tuple[ArgCondition, ...] = ()
+    gradient_only: bool = False
+    rule_override: str | None = None
+    probe: str | None = None
+    source: str = ""
+
+    def behaviours(self, cpu_only: bool) -> tuple[str, ...]:
+        return (self.cpu,) if cpu_only else (self.cpu, self.gpu)
+
+    def rule_for(self, cpu_only: bool) -> str | None:
+        """The code this op gets, from what its kernels do (see ops.toml)."""
+        if self.rule_override:
+            return self.rule_override
+        seen = self.behaviours(cpu_only)
+        if "unfixed" in seen:
+            return "TFD203"
+        if "raises" in seen:
+            return "TFD202"
+        if "fixed" in seen:
+            return "TFD201"
+        return None
+
+    def devices_where(self, behaviour: str) -> tuple[str, ...]:
+        return tuple(d for d, b in (("CPU", self.cpu), ("GPU", self.gpu)) if b == behaviour)
+
+
+@dataclass(frozen=True)
+class OrderApi:
+    """A tf.data stage flagged when ``param`` is given the literal ``value`` (TFD401, TFD403)."""
+
+    name: str
+    rule: str
+    param: str
+    param_pos: int | None
+    value: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ParallelStage:
+    name: str
+    fn_param: str
+    fn_pos: int
+    npc_param: str
+    npc_pos: int
+
+
+@dataclass(frozen=True)
+class AttributeRule:
+    owner: str
+    names: frozenset[str]
+    value: str
+    rule: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Setter:
+    name: str
+    domains: frozenset[str]
+    seed_param: str
+    seed_pos: int
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    name: str
+    constructors: frozenset[str]
+    constructor_prefixes: tuple[str, ...] = ()
+    methods: frozenset[str] = frozenset()
+    fn_methods: frozenset[str] = frozenset()
+    unique_methods: frozenset[str] = frozenset()
+    bases: frozenset[str] = frozenset()
+    accessor: str | None = None
+    duck_name: re.Pattern[str] | None = None
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: one catalogue per process
+class Catalogue:
+    rules: Mapping[str, Rule]
+    rewrites: tuple[tuple[str, str], ...]
+    random_apis: Mapping[str, tuple[RandomApi, ...]]
+    consumers: Mapping[str, str]  # name -> domain: randomness drawn through defaults (TFD501 only)
+    ops: Mapping[str, tuple[OpApi, ...]]
+    order_apis: Mapping[str, tuple[OrderApi, ...]]
+    parallel_stages: Mapping[str, ParallelStage]
+    attribute_rules: tuple[AttributeRule, ...]
+    setters: Mapping[str, Setter]
+    keras_follows: Mapping[str, str]
+    determinism_functions: frozenset[str]
+    determinism_env: frozenset[str]
+    determinism_env_true: frozenset[str]
+    entropy_sources: frozenset[str]
+    types: Mapping[str, TypeInfo]
+    constructor_types: Mapping[str, str]
+    training_methods: frozenset[str]
+    training_duck_methods: frozenset[str]
+    session_run: str
+    training_functions: frozenset[str]
+    layer_bases: frozenset[str]
+    tape_names: frozenset[str]
+    gradient_function_names: re.Pattern[str]
+    seeded_test_bases: frozenset[str]
+    test_main_calls: frozenset[str]
+    digest: str
+    triggers: frozenset[str] = field(default=frozenset())
+
+    def canonical(self, name: str) -> str:
+        """Rewrite a resolved dotted name to its canonical spelling (names.toml)."""
+        for prefix, replacement in self.rewrites:
+            if name == prefix or name.startswith(prefix + "."):
+                return replacement + name[len(prefix) :]
+        return name
+
+    def knows(self, name: str) -> bool:
+        return (
+            name in self.random_apis
+            or name in self.ops
+            or name in self.order_apis
+            or name in self.setters
+            or name in self.consumers
+            or name in self.determinism_functions
+            or name in self.constructor_types
+            or name in self.parallel_stages
+            or name in self.training_functions
+            or name in self.entropy_sources
+            or name in self.test_main_calls
+        )
+
+    def type_of_constructor(self, name: str) -> str | None:
+        found = self.constructor_types.get(name)
+        if found:
+            return found
+        for info in self.types.values():
+            if any(name.startswith(p) for p in info.constructor_prefixes):
+                return info.name
+        return None
+
+
+def _conditions(table: Mapping[str, Any] | None, positions: Mapping[str, int] | None) -> tuple[ArgCondition, ...]:
+    if not table:
+        return ()
+    positions = positions or {}
+    out = []
+    for param, value in table.items():
+        patterns = value if isinstance(value, list) else [value]
+        # A list of literal spellings becomes one anchored alternation.
+        pattern = patterns[0] if len(patterns) == 1 and not isinstance(value, list) else (
+            "^(?:" + "|".join(re.escape(p) for p in patterns) + ")$"
+        )
+        out.append(ArgCondition(param, pattern, positions.get(param)))
+    return tuple(out)
+
+
+def _names(entry: Mapping[str, Any]) -> list[str]:
+    return [entry["name"], *entry.get("aliases", [])]
+
+
+def _group(items: Iterable[tuple[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    grouped: dict[str, list[Any]] = {}
+    for key, item in items:
+        grouped.setdefault(key, []).append(item)
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _random_apis(data: Iterable[Mapping[str, Any]]) -> Iterable[tuple[str, RandomApi]]:
+    for entry in data:
+        positions = entry.get("param_pos", {})
+        for name in _names(entry):
+            yield name, RandomApi(
+                name=name,
+                rule=entry.get("rule", ""),
+                domain=entry["domain"],
+                seed=entry.get("seed"),
+                seed_pos=entry.get("seed_pos"),
+                unseeded_values=tuple(entry.get("unseeded_values", ["None"])),
+                stateful=bool(entry.get("stateful", False)),
+                seeded=bool(entry.get("seeded", False)),
+                safe_if=_conditions(entry.get("safe_if"), positions),
+                hazard_if=_conditions(entry.get("hazard_if"), positions),
+                requires=tuple(ArgCondition(p, "*", positions.get(p)) for p in entry.get("requires", [])),
+                source=entry.get("source", ""),
+            )
+
+
+def _ops(data: Iterable[Mapping[str, Any]]) -> Iterable[tuple[str, OpApi]]:
+    for entry in data:
+        for name in _names(entry):
+            yield name, OpApi(
+                name=name,
+                kernel=entry["kernel"],
+                cpu=entry["cpu"],
+                gpu=entry["gpu"],
+                pass_=entry["pass"],
+                when=_conditions(entry.get("when"), entry.get("when_pos")),
+                unless=_conditions(entry.get("unless"), entry.get("unless_pos")),
+                gradient_only=bool(entry.get("gradient_only", False)) or entry["pass"] == "backward",
+                rule_override=entry.get("rule"),
+                probe=entry.get("probe"),
+                source=entry.get("source", ""),
+            )
+
+
+@lru_cache(maxsize=1)
+def load_catalogue(directory: str | None = None) -> Catalogue:
+    base = Path(directory) if directory else rules_dir()
+    api_dir = base / "apis"
+    files = [base / "rules.toml", *sorted(api_dir.glob("*.toml"))]
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
+    rules_data = _load_toml(base / "rules.toml")
+    names = _load_toml(api_dir / "names.toml")
+    seeds = _load_toml(api_dir / "seeds.toml")
+    rng = _load_toml(api_dir / "rng.toml")
+    shuffle = _load_toml(api_dir / "shuffle.toml")
+    ops = _load_toml(api_dir / "ops.toml")
+    order = _load_toml(api_dir / "order.toml")
+    types = _load_toml(api_dir / "types.toml")
+
+    rules = {
+        code: Rule(code, t["name"], t["summary"], t["severity"], t["scope"], t["fix"])
+        for code, t in rules_data.items()
+    }
+    rewrites = tuple(sorted(names["rewrite"].items(), key=lambda kv: -len(kv[0])))
+    random_apis = _group(_random_apis([*rng.get("api", []), *shuffle.get("api", [])]))
+    consumers = {n: c["domain"] for c in rng.get("consumer", []) for n in c["names"]}
+    setters: dict[str, Setter] = {}
+    for entry in seeds["setter"]:
+        for name in _names(entry):
+            setters[name] = Setter(name, frozenset(entry["domains"]), entry["seed_param"], entry["seed_pos"])
+    order_apis = _group(
+        (name, OrderApi(name, e["rule"], e["param"], e.get("param_pos"), e["value"], e.get("source", "")))
+        for e in order.get("api", [])
+        for name in _names(e)
+    )
+    parallel = {
+        e["name"]: ParallelStage(e["name"], e["fn_param"], e["fn_pos"], e["npc_param"], e["npc_pos"])
+        for e in order.get("parallel", [])
+    }
+    attributes = tuple(
+        AttributeRule(e["owner"], frozenset(e["names"]), e["value"], e["rule"], e.get("source", ""))
+        for e in order.get("attribute", [])
+    )
+    type_infos = {
+        t["name"]: TypeInfo(
+            name=t["name"],
+            constructors=frozenset(t.get("constructors", [])),
+            constructor_prefixes=tuple(t.get("constructor_prefixes", [])),
+            methods=frozenset(t.get("methods", [])),
+            fn_methods=frozenset(t.get("fn_methods", [])),
+            unique_methods=frozenset(t.get("unique_methods", [])),
+            bases=frozenset(t.get("bases", [])),
+            accessor=t.get("accessor"),
+            duck_name=re.compile(t["duck_name"]) if t.get("duck_name") else None,
+        )
+        for t in types["type"]
+    }
+    constructor_types = {c: info.name for info in type_infos.values() for c in info.constructors}
+    training = types["training"]
+    gradient = types["gradient"]
+    tests = types["tests"]
+    catalogue = Catalogue(
+        rules=rules,
+        rewrites=rewrites,
+        random_apis=random_apis,
+        consumers=consumers,
+        ops=_group(_ops(ops.get("op", []))),
+        order_apis=order_apis,
+        parallel_stages=parallel,
+        attribute_rules=attributes,
+        setters=setters,
+        keras_follows=dict(seeds["keras"]["follows"]),
+        determinism_functions=frozenset(seeds["determinism"]["functions"]),
+        determinism_env=frozenset(seeds["determinism"]["env"]),
+        determinism_env_true=frozenset(seeds["determinism"]["env_true"]),
+        entropy_sources=frozenset(seeds["entropy"]["sources"]),
+        types=type_infos,
+        constructor_types=constructor_types,
+        training_methods=frozenset(training["methods"]),
+        training_duck_methods=frozenset(training["duck_methods"]),
+        session_run=training["session_run"],
+        training_functions=frozenset(training["functions"]),
+        layer_bases=frozenset(gradient["layer_bases"]),
+        tape_names=frozenset(gradient["tape"]),
+        gradient_function_names=re.compile(gradient["function_names"]),
+        seeded_test_bases=frozenset(tests["seeded_bases"]),
+        test_main_calls=frozenset(tests["main_calls"]),
+        digest=digest,
+    )
+    return _with_triggers(catalogue, names["roots"]["names"])
+
+
+def _with_triggers(catalogue: Catalogue, roots: list[str]) -> Catalogue:
+    """The identifiers a file must contain for any API in the catalogue to be called in it."""
+    leaves: set[str] = set()
+    for mapping in (
+        catalogue.random_apis,
+        catalogue.ops,
+        catalogue.order_apis,
+        catalogue.setters,
+        catalogue.consumers,
+        catalogue.parallel_stages,
+    ):
+        leaves.update(name.rsplit(".", 1)[-1] for name in mapping)
+    leaves.update(n.rsplit(".", 1)[-1] for n in catalogue.determinism_functions)
+    leaves.update(catalogue.determinism_env)
+    for rule in catalogue.attribute_rules:
+        leaves.update(rule.names)
+    object.__setattr__(catalogue, "triggers", frozenset(leaves))
+    return catalogue
+
+
+def rule_doc_path(code: str) -> Path:
+    return rules_dir() / "docs" / f"{code}.md"

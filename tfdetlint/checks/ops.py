@@ -1,0 +1,65 @@
+"""TFD2xx: ops whose kernels are non-deterministic (ops.toml says which, where and how).
+
+A call's hazard depends on where it runs: inside a tf.data function it runs on the CPU and has
+no gradient, so only CPU behaviour counts there. Back-prop hazards count only on a gradient
+path (model, layer or loss code, or under a GradientTape).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tfdetlint.catalogue import Catalogue, OpApi
+from tfdetlint.checks import RawFinding, at_call
+from tfdetlint.checks.seeding import matches
+from tfdetlint.facts import FileFacts, ResolvedCall, report_pos
+
+
+def selected(op: OpApi, call: ResolvedCall) -> bool:
+    """Whether this entry describes this call (method='nearest', weights given ...)."""
+    if any(matches(call.node, c) is False for c in op.when):
+        return False
+    if any(matches(call.node, c) for c in op.unless):
+        return False
+    if op.pass_ == "layer":
+        return not call.in_data_fn
+    return call.gradient or not op.gradient_only
+
+
+def message(op: OpApi, rule: str, determinism: bool, cpu_only: bool) -> str:
+    what = "its gradient" if op.pass_ in ("backward", "layer") else "it"
+    api = f"`{op.name}`"
+    if rule == "TFD204":
+        return f"{api} raises FailedPreconditionError once op determinism is enabled; remove it from the traced program"
+    if rule == "TFD203":
+        return (f"{api} ({op.kernel}) stays non-deterministic even with op determinism on, with no error "
+                f"(measured on CPU); results can differ run to run on {', '.join(op.devices_where('unfixed'))}")
+    if rule == "TFD202":
+        fixed_cpu = "fixed" in op.behaviours(True)
+        base = f"{api} ({op.kernel}) has no deterministic GPU kernel"
+        if determinism:
+            return f"{base}: {what} raises UnimplementedError on GPU now that op determinism is on"
+        cpu_note = " and on CPU" if fixed_cpu else ""
+        return (f"{base}: {what} can differ run to run on GPU{cpu_note}, and enabling op determinism makes "
+                "it raise UnimplementedError on GPU; use another op or run it on CPU")
+    devices = " and ".join(op.devices_where("fixed")) if not cpu_only else "CPU"
+    return (f"{api} ({op.kernel}): {what} can differ run to run on {devices}; call "
+            "tf.config.experimental.enable_op_determinism() to get a deterministic kernel")
+
+
+def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
+    for call in facts.calls:
+        for op in catalogue.ops.get(call.api, ()):
+            if not selected(op, call):
+                continue
+            cpu_only = call.in_data_fn
+            rule = op.rule_for(cpu_only)
+            determinism = call.state.determinism
+            if rule is None:
+                continue
+            if rule == "TFD201" and (determinism or not facts.is_script):
+                continue
+            if rule == "TFD204" and not determinism:
+                continue
+            yield at_call(call.node, report_pos(call.node), rule, message(op, rule, determinism, cpu_only), op.name)
+            break

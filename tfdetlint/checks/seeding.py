@@ -1,0 +1,129 @@
+"""TFD1xx and TFD3xx: random draws and shuffles with no seed that controls them; seeds from entropy.
+
+Both families share one logic, driven by the catalogue (rng.toml, shuffle.toml): a call is a
+hazard when it takes no op seed and the global seed of its domain is not in effect when it
+runs. Domain "none" (no global seed controls it) is flagged anywhere; the controllable domains
+only in scripts, because a library module's randomness is its caller's to seed.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from tfdetlint.arguments import Hidden, argument, literal_text, source_text
+from tfdetlint.catalogue import ArgCondition, Catalogue, RandomApi
+from tfdetlint.checks import RawFinding, at_call
+from tfdetlint.checks.domains import SEED_CALLS, advice, covered, describe
+from tfdetlint.facts import FileFacts, ResolvedCall, report_pos
+
+
+def matches(call: ast.Call, condition: ArgCondition) -> bool | None:
+    """Whether the argument satisfies the condition; None when *args/**kwargs hide it."""
+    value = argument(call, condition.param, condition.pos)
+    if value is Hidden.MAYBE:
+        return None
+    if value is None:
+        return False
+    pattern = condition.regex()
+    return True if pattern is None else bool(pattern.search(literal_text(value)))
+
+
+def applies(entry: RandomApi, call: ast.Call) -> bool:
+    """Whether this call of the API draws randomness at all (shuffle=False, KFold(shuffle=True) ...)."""
+    if any(matches(call, c) is not False for c in entry.safe_if):
+        return False
+    if entry.hazard_if and not any(matches(call, c) for c in entry.hazard_if):
+        return False
+    return all(matches(call, c) is not False for c in entry.requires)
+
+
+def op_seed(entry: RandomApi, call: ast.Call) -> ast.expr | Hidden | None:
+    if entry.seed is None:
+        return None
+    return argument(call, entry.seed, entry.seed_pos)
+
+
+def is_unseeded(entry: RandomApi, seed: ast.expr | Hidden | None) -> bool:
+    if seed is None:
+        return True
+    if seed is Hidden.MAYBE:
+        return False
+    return source_text(seed) in entry.unseeded_values
+
+
+def entropy_source(seed: ast.expr, facts: FileFacts, catalogue: Catalogue) -> str | None:
+    for node in ast.walk(seed):
+        if isinstance(node, ast.Call):
+            found = facts.by_node.get(id(node))
+            if found is not None and found.api in catalogue.entropy_sources:
+                return found.api
+    return None
+
+
+def _message(entry: RandomApi, call: ResolvedCall, facts: FileFacts) -> str:
+    api = entry.name
+    if entry.domain == "none":
+        return (f"`{api}()` is created without a seed and no global seed controls it, so it differs "
+                "in every run; pass an explicit seed")
+    if entry.domain == "tf-generator":
+        return (f"`{api}()` is not seeded by tf.random.set_seed and differs in every run; call "
+                f"{SEED_CALLS['tf-generator']} first, or use tf.random.Generator.from_seed(SEED)")
+    what = "shuffles" if entry.rule.startswith("TFD3") else "draws random values"
+    seed_hint = f" (no `{entry.seed}`)" if entry.seed else ""
+    fix = advice(entry.domain, call.state, facts)
+    if entry.seed is None and entry.safe_if:
+        condition = entry.safe_if[0]
+        fix = f"pass {condition.param}=False or " + fix.replace("pass a seed or ", "")
+    return f"`{api}` {what}{seed_hint} and {describe(entry.domain, facts)}, so results differ in every run; {fix}"
+
+
+def _args(call: ast.Call, entry: RandomApi) -> tuple[tuple[str, str], ...]:
+    pairs = [(k.arg, source_text(k.value)) for k in call.keywords if k.arg is not None]
+    pairs += [(str(i), source_text(a)) for i, a in enumerate(call.args) if _is_literal(a)]
+    return tuple(sorted(pairs))
+
+
+def _is_literal(expr: ast.expr) -> bool:
+    try:
+        ast.literal_eval(expr)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
+    for call in facts.calls:
+        node = call.node
+        pos = report_pos(node)
+        setter = catalogue.setters.get(call.api)
+        if setter is not None:
+            seed = argument(node, setter.seed_param, setter.seed_pos)
+            source = entropy_source(seed, facts, catalogue) if isinstance(seed, ast.expr) else None
+            if source is not None:
+                yield _entropy(node, pos, call.api, source)
+            continue
+        for entry in catalogue.random_apis.get(call.api, ()):
+            seed = op_seed(entry, node)
+            if isinstance(seed, ast.expr):
+                source = entropy_source(seed, facts, catalogue)
+                if source is not None:
+                    yield _entropy(node, pos, call.api, source)
+                    break
+            if not entry.rule or entry.seeded or not applies(entry, node) or not is_unseeded(entry, seed):
+                continue
+            if entry.domain not in ("none", "tf-generator"):
+                if not facts.is_script or covered(entry.domain, call.state, facts):
+                    continue
+            elif entry.domain == "tf-generator" and covered(entry.domain, call.state, facts):
+                continue
+            yield at_call(node, pos, entry.rule, _message(entry, call, facts), entry.name, _args(node, entry))
+            break
+
+
+def _entropy(node: ast.Call, pos: tuple[int, int], api: str, source: str) -> RawFinding:
+    short = re.sub(r"^datetime\.datetime\.", "datetime.", source)
+    return at_call(node, pos, "TFD106",
+                   f"the seed given to `{api}` comes from `{short}()`, which differs in every run; "
+                   "use a fixed seed (and log it)", api)

@@ -1,0 +1,820 @@
+"""One pass over a module that collects the facts the rules need.
+
+The walk records scopes, name bindings and, per scope, the events that matter in program
+order (calls, references to local functions, environment and attribute assignments). Names
+are then resolved lazily through imports and assignments, and a small simulation runs the
+module top (and the functions it calls, the ``__main__`` block included) in order to know,
+for each call, which global seeds are set and whether op determinism is on when it runs.
+
+Only what the catalogue asks about is resolved; nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tfdetlint.catalogue import Catalogue
+
+Pos = tuple[int, int]
+ALL_DOMAINS = frozenset({"tf", "numpy", "python", "keras", "tf-generator"})
+_LAST = (1 << 30, 0)
+
+
+@dataclass(frozen=True)
+class Val:
+    """What an expression is known to be."""
+
+    qname: str | None = None  # a module, function or class reached through imports
+    type: str | None = None  # an instance of a catalogue type
+    local: int | None = None  # a function or class defined in this file (its scope id)
+    instance_of: int | None = None  # an instance of a local class
+    external: bool = False  # a value from code we do not model (never duck-typed)
+    hint: str | None = None  # the identifier it was read from, for duck typing
+
+
+UNKNOWN = Val()
+
+
+@dataclass
+class Binding:
+    pos: Pos
+    kind: str  # import | def | class | value | param | opaque
+    qname: str | None = None
+    scope: int | None = None
+    value: ast.expr | None = None
+    value_scope: int | None = None
+
+
+@dataclass
+class Scope:
+    id: int
+    kind: str  # module | function | class | lambda
+    name: str
+    parent: int | None
+    node: ast.AST | None
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    events: list[tuple[str, object]] = field(default_factory=list)
+    returns: list[ast.expr] = field(default_factory=list)
+    methods: list[int] = field(default_factory=list)
+    bases: list[ast.expr] = field(default_factory=list)
+
+
+@dataclass
+class CallSite:
+    node: ast.Call
+    scope: int
+    in_tape: bool
+    in_loop: bool
+    module_level: bool
+
+
+@dataclass(frozen=True)
+class State:
+    seeds: frozenset[str] = frozenset()
+    determinism: bool = False
+
+    def seeded(self, domains: frozenset[str]) -> State:
+        return State(self.seeds | domains, self.determinism)
+
+
+@dataclass
+class ResolvedCall:
+    site: CallSite
+    api: str
+    receiver: Val | None
+    state: State = State()
+    reached: bool = False
+    in_data_fn: bool = False
+    parallel_stage: str | None = None
+    gradient: bool = False
+
+    @property
+    def node(self) -> ast.Call:
+        return self.site.node
+
+
+@dataclass
+class AttrAssign:
+    node: ast.Assign
+    owner: str
+    attr: str
+    value: ast.expr
+    scope: int
+    state: State = State()
+
+
+@dataclass
+class FileFacts:
+    calls: list[ResolvedCall]
+    attr_assigns: list[AttrAssign]
+    is_script: bool
+    script_reason: str
+    is_test_module: bool
+    imports: frozenset[str]  # module roots imported anywhere
+    keras_domain_follows: str
+    determinism_anywhere: bool
+    by_node: dict[int, ResolvedCall] = field(default_factory=dict)
+
+
+def report_pos(node: ast.Call) -> Pos:
+    """Where a finding about a call points: the called name, not the start of a long chain."""
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.end_lineno is not None and func.end_col_offset is not None:
+        return func.end_lineno, func.end_col_offset - len(func.attr)
+    return func.lineno, func.col_offset
+
+
+def terminal_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
+def is_main_guard(test: ast.expr) -> bool:
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    consts = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+    return bool(names and consts)
+
+
+class _Walker:
+    """Builds scopes, bindings and ordered events in one recursive pass."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.scopes: list[Scope] = [Scope(0, "module", "<module>", None, None)]
+        self.sites: list[CallSite] = []
+        self.lambda_scopes: dict[int, int] = {}  # id(lambda node) -> scope id
+        self.def_scopes: dict[int, int] = {}  # id(def node) -> scope id
+        self.main_blocks: list[ast.If] = []
+        self.imports: set[str] = set()
+
+    # ---- helpers
+    def _new_scope(self, kind: str, name: str, parent: int, node: ast.AST) -> Scope:
+        scope = Scope(len(self.scopes), kind, name, parent, node)
+        self.scopes.append(scope)
+        return scope
+
+    def _bind(self, scope: int, name: str, binding: Binding) -> None:
+        self.scopes[scope].bindings.setdefault(name, []).append(binding)
+
+    def _event_scope(self, scope: int) -> int:
+        # A class body runs where the class is defined, so its events belong to the enclosing scope.
+        while self.scopes[scope].kind == "class":
+            parent = self.scopes[scope].parent
+            assert parent is not None
+            scope = parent
+        return scope
+
+    def _emit(self, scope: int, kind: str, payload: object) -> None:
+        self.scopes[self._event_scope(scope)].events.append((kind, payload))
+
+    def _bind_target(self, scope: int, target: ast.expr, value: ast.expr | None, pos: Pos) -> None:
+        if isinstance(target, ast.Name):
+            if value is None:
+                self._bind(scope, target.id, Binding(pos, "opaque"))
+            else:
+                self._bind(scope, target.id, Binding(pos, "value", value=value, value_scope=scope))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._bind_target(scope, element, None, pos)
+        elif isinstance(target, ast.Starred):
+            self._bind_target(scope, target.value, None, pos)
+
+    # ---- the walk
+    def walk(self, node: ast.AST, scope: int, in_tape: bool = False, in_loop: bool = False) -> None:
+        method = getattr(self, "visit_" + node.__class__.__name__, None)
+        if method is not None:
+            method(node, scope, in_tape, in_loop)
+            return
+        for child in ast.iter_child_nodes(node):
+            self.walk(child, scope, in_tape, in_loop)
+
+    def walk_all(self, nodes: list[ast.stmt] | list[ast.expr], scope: int, in_tape: bool, in_loop: bool) -> None:
+        for child in nodes:
+            self.walk(child, scope, in_tape, in_loop)
+
+    def visit_Import(self, node: ast.Import, scope: int, in_tape: bool, in_loop: bool) -> None:
+        pos = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+        for alias in node.names:
+            root = alias.name.split(".", 1)[0]
+            self.imports.add(root)
+            if alias.asname:
+                self._bind(scope, alias.asname, Binding(pos, "import", qname=alias.name))
+            else:
+                self._bind(scope, root, Binding(pos, "import", qname=root))
+
+    def visit_ImportFrom(self, node: ast.ImportFrom, scope: int, in_tape: bool, in_loop: bool) -> None:
+        pos = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+        module = node.module or ""
+        if node.level:
+            for alias in node.names:
+                self._bind(scope, alias.asname or alias.name, Binding(pos, "opaque"))
+            return
+        self.imports.add(module.split(".", 1)[0])
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            self._bind(scope, alias.asname or alias.name, Binding(pos, "import", qname=f"{module}.{alias.name}"))
+
+    def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: int, in_tape: bool, in_loop: bool) -> None:
+        self.walk_all(node.decorator_list, scope, in_tape, in_loop)
+        self.walk(node.args, scope, in_tape, in_loop)
+        if node.returns is not None:
+            self.walk(node.returns, scope, in_tape, in_loop)
+        inner = self._new_scope("function", node.name, scope, node)
+        self.def_scopes[id(node)] = inner.id
+        if self.scopes[scope].kind == "class":
+            self.scopes[scope].methods.append(inner.id)
+        self._bind(scope, node.name, Binding((node.lineno, node.col_offset), "def", scope=inner.id))
+        self._bind_params(inner.id, node.args)
+        self.walk_all(node.body, inner.id, False, False)
+
+    visit_FunctionDef = _visit_function
+    visit_AsyncFunctionDef = _visit_function
+
+    def _bind_params(self, scope: int, args: ast.arguments) -> None:
+        every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        every += [a for a in (args.vararg, args.kwarg) if a is not None]
+        for arg in every:
+            self._bind(scope, arg.arg, Binding((0, 0), "param", value=arg.annotation, value_scope=scope))
+
+    def visit_arguments(self, node: ast.arguments, scope: int, in_tape: bool, in_loop: bool) -> None:
+        # Defaults run at definition time in the enclosing scope; annotations are not calls we model.
+        self.walk_all([d for d in (*node.defaults, *node.kw_defaults) if d is not None], scope, in_tape, in_loop)
+
+    def visit_Lambda(self, node: ast.Lambda, scope: int, in_tape: bool, in_loop: bool) -> None:
+        self.walk(node.args, scope, in_tape, in_loop)
+        inner = self._new_scope("lambda", "<lambda>", scope, node)
+        self.lambda_scopes[id(node)] = inner.id
+        self._bind_params(inner.id, node.args)
+        self.walk(node.body, inner.id, False, False)
+
+    def visit_ClassDef(self, node: ast.ClassDef, scope: int, in_tape: bool, in_loop: bool) -> None:
+        self.walk_all(node.decorator_list, scope, in_tape, in_loop)
+        self.walk_all(node.bases, scope, in_tape, in_loop)
+        inner = self._new_scope("class", node.name, scope, node)
+        inner.bases = list(node.bases)
+        self._bind(scope, node.name, Binding((node.lineno, node.col_offset), "class", scope=inner.id))
+        self.walk_all(node.body, inner.id, in_tape, in_loop)
+
+    def _end(self, node: ast.stmt) -> Pos:
+        return (node.end_lineno or node.lineno, node.end_col_offset or 0)
+
+    def visit_Assign(self, node: ast.Assign, scope: int, in_tape: bool, in_loop: bool) -> None:
+        self.walk(node.value, scope, in_tape, in_loop)
+        for target in node.targets:
+            self._assign_target(node, target, node.value, scope, in_tape, in_loop)
+
+    def _assign_target(self, node: ast.stmt, target: ast.expr, value: ast.expr, scope: int, in_tape: bool, in_loop: bool) -> None:
+        if isinstance(target, ast.Subscript):
+            self.walk(target, scope, in_tape, in_loop)
+            self._emit(scope, "setitem", (target, value))
+        elif isinstance(target, ast.Attribute):
+            self.walk(target.value, scope, in_tape, in_loop)
+            self._emit(scope, "setattr", (node, target, value, scope))
+        else:
+            self._bind_target(scope, target, value, self._end(node))
+
+    def visit_AnnAssign(self, node: ast.AnnAssign, scope: int, in_tape: bool, in_loop: bool) -> None:
+        if node.value is None:
+            return
+        self.walk(node.value, scope, in_tape, in_loop)
+        self._assign_target(node, node.target, node.value, scope, in_tape, in_loop)
+
+    def visit_AugAssign(self, node: ast.AugAssign, scope: int, in_tape: bool, in_loop: bool) -> None:
+        self.walk(node.value, scope, in_tape, in_loop)
+        if isinstance(node.target, ast.Name):
+            self._bind(scope, node.target.id, Binding(self._end(node), "opaque"))
+
+    def visit_NamedExpr(self, node: ast.NamedExpr, scope: int, in_tape: bool, in_loop: bool) -> None:
+        self.walk(node.value, scope, in_tape, in_loop)
+        pos = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+        self._bind(scope, node.target.id, Binding(pos, "value", value=node.value, value_scope=scope))
+
+    def _visit_with(self, node: ast.With | ast.AsyncWith, scope: int, in_tape: bool, in_loop: bool) -> None:
+        tape = in_tape
+        for item in node.items:
+            self.walk(item.context_expr, scope, in_tape, in_loop)
+            expr = item.context_expr
+            if isinstance(expr, ast.Call) and terminal_name(expr.func) == "GradientTape":
+                tape = True
+            if item.optional_vars is not None:
+                self._bind_target(scope, item.optional_vars, expr, self._end(node))
+        self.walk_all(node.body, scope, tape, in_loop)
+
+    visit_With = _visit_with
+    visit_AsyncWith = _visit_with
+
+    def _visit_loop(self, node: ast.For | ast.AsyncFor, scope: int, in_tape: bool, in_loop: bool) -> None:
+        self.walk(node.iter, scope, in_tape, in_loop)
+        self._bind_target(scope, node.target, None, (node.lineno, node.col_offset))
+        self.walk_all(node.body, scope, in_tape, True)
+        self.walk_all(node.orelse, scope, in_tape, in_loop)
+
+    visit_For = _visit_loop
+    visit_AsyncFor = _visit_loop
+
+    def visit_While(self, node: ast.While, scope: int, in_tape: bool, in_loop: bool) -> None:
+        self.walk(node.test, scope, in_tape, in_loop)
+        self.walk_all(node.body, scope, in_tape, True)
+        self.walk_all(node.orelse, scope, in_tape, in_loop)
+
+    def visit_If(self, node: ast.If, scope: int, in_tape: bool, in_loop: bool) -> None:
+        if scope == 0 and is_main_guard(node.test):
+            self.main_blocks.append(node)
+        self.walk(node.test, scope, in_tape, in_loop)
+        self.walk_all(node.body, scope, in_tape, in_loop)
+        self.walk_all(node.orelse, scope, in_tape, in_loop)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler, scope: int, in_tape: bool, in_loop: bool) -> None:
+        if node.type is not None:
+            self.walk(node.type, scope, in_tape, in_loop)
+        if node.name:
+            self._bind(scope, node.name, Binding((node.lineno, node.col_offset), "opaque"))
+        self.walk_all(node.body, scope, in_tape, in_loop)
+
+    def visit_Return(self, node: ast.Return, scope: int, in_tape: bool, in_loop: bool) -> None:
+        if node.value is not None:
+            self.scopes[scope].returns.append(node.value)
+            self.walk(node.value, scope, in_tape, in_loop)
+
+    def visit_Call(self, node: ast.Call, scope: int, in_tape: bool, in_loop: bool) -> None:
+        site = CallSite(node, scope, in_tape, in_loop, self._event_scope(scope) == 0)
+        self.sites.append(site)
+        self._emit(scope, "call", site)
+        self.walk(node.func, scope, in_tape, in_loop)
+        for arg in node.args:
+            self.walk(arg, scope, in_tape, in_loop)
+            if isinstance(arg, ast.Name):
+                self._emit(scope, "ref", (arg, scope))
+        for keyword in node.keywords:
+            self.walk(keyword.value, scope, in_tape, in_loop)
+            if isinstance(keyword.value, ast.Name):
+                self._emit(scope, "ref", (keyword.value, scope))
+
+
+class FactBuilder:
+    """Resolves names and runs the program-order simulation over what the walker recorded."""
+
+    def __init__(self, walker: _Walker, catalogue: Catalogue, keras_version: str) -> None:
+        self.w = walker
+        self.c = catalogue
+        self.scopes = walker.scopes
+        self.keras_follows = catalogue.keras_follows.get(keras_version, "python")
+        self._memo: dict[tuple[int, int], Val] = {}
+        self._busy: set[tuple[int, int]] = set()
+        self._resolved: dict[int, ResolvedCall | None] = {}
+        self._returns_busy: set[int] = set()
+
+    # ---- name resolution
+    def lookup(self, name: str, scope_id: int, pos: Pos) -> Binding | None:
+        scope: Scope | None = self.scopes[scope_id]
+        innermost = True
+        while scope is not None:
+            if scope.kind == "class" and not innermost:
+                scope = self.scopes[scope.parent] if scope.parent is not None else None
+                continue
+            found = scope.bindings.get(name)
+            if found:
+                if not innermost:
+                    return found[-1]  # enclosing scopes: their code has run by the time we are called
+                before = [b for b in found if b.pos <= pos]
+                return before[-1] if before else found[0]
+            innermost = False
+            scope = self.scopes[scope.parent] if scope.parent is not None else None
+        return None
+
+    def value_of(self, expr: ast.expr, scope: int) -> Val:
+        key = (id(expr), scope)
+        cached = self._memo.get(key)
+        if cached is not None:
+            return cached
+        if key in self._busy:
+            return UNKNOWN
+        self._busy.add(key)
+        try:
+            value = self._value_of(expr, scope)
+        finally:
+            self._busy.discard(key)
+        self._memo[key] = value
+        return value
+
+    def _value_of(self, expr: ast.expr, scope: int) -> Val:
+        if isinstance(expr, ast.Name):
+            return self._name_value(expr, scope)
+        if isinstance(expr, ast.Attribute):
+            base = self.value_of(expr.value, scope)
+            if base.qname is not None:
+                return Val(qname=self.c.canonical(f"{base.qname}.{expr.attr}"))
+            if base.type is not None:
+                return Val(qname=f"{base.type}.{expr.attr}", type=None, hint=base.type)
+            if base.external or base.local is not None or base.instance_of is not None:
+                return Val(external=True)
+            return Val(hint=expr.attr)
+        if isinstance(expr, ast.Call):
+            return self._call_value(expr, scope)
+        if isinstance(expr, ast.Await):
+            return self.value_of(expr.value, scope)
+        if isinstance(expr, ast.Constant):
+            return Val(external=True)
+        return UNKNOWN
+
+    def _name_value(self, expr: ast.Name, scope: int) -> Val:
+        binding = self.lookup(expr.id, scope, (expr.lineno, expr.col_offset))
+        if binding is None:
+            return Val(hint=expr.id)
+        if binding.kind == "import" and binding.qname is not None:
+            return Val(qname=self.c.canonical(binding.qname))
+        if binding.kind in ("def", "class"):
+            return Val(local=binding.scope, hint=expr.id)
+        if binding.kind == "value" and binding.value is not None and binding.value_scope is not None:
+            value = self.value_of(binding.value, binding.value_scope)
+            return value if value != UNKNOWN else Val(hint=expr.id)
+        if binding.kind == "param" and binding.value is not None and binding.value_scope is not None:
+            annotation = self.value_of(binding.value, binding.value_scope)
+            if annotation.qname in self.c.types:
+                return Val(type=annotation.qname)
+        return Val(hint=expr.id)
+
+    def _call_value(self, call: ast.Call, scope: int) -> Val:
+        func = self.value_of(call.func, scope)
+        if func.local is not None:
+            local = self.scopes[func.local]
+            if local.kind == "class":
+                model = self._local_class_type(local.id)
+                return Val(type=model) if model else Val(instance_of=local.id)
+            return self._return_value(local.id)
+        if func.qname is None:
+            if isinstance(call.func, ast.Attribute) and not func.external:
+                receiver = self.value_of(call.func.value, scope)
+                duck = self._duck_api(receiver, call.func.attr)
+                if duck is not None and duck.startswith("tensorflow.data.Dataset."):
+                    return Val(type="tensorflow.data.Dataset")
+            return UNKNOWN if not func.external else Val(external=True)
+        type_name = self.c.type_of_constructor(func.qname)
+        if type_name:
+            return Val(type=type_name)
+        owner, _, method = func.qname.rpartition(".")
+        info = self.c.types.get(owner)
+        if info is not None and func.hint == owner:
+            if method in info.methods:
+                return Val(type=owner)
+            for other in self.c.types.values():
+                if other.accessor == method:
+                    return Val(type=other.name)
+            return Val(external=True)
+        return Val(external=True)
+
+    def _return_value(self, scope_id: int) -> Val:
+        if scope_id in self._returns_busy:
+            return UNKNOWN
+        self._returns_busy.add(scope_id)
+        try:
+            for expr in self.scopes[scope_id].returns:
+                value = self.value_of(expr, scope_id)
+                if value.type is not None:
+                    return Val(type=value.type)
+        finally:
+            self._returns_busy.discard(scope_id)
+        return UNKNOWN
+
+    def _local_class_type(self, class_id: int, depth: int = 0) -> str | None:
+        if depth > 10:
+            return None
+        for base in self.scopes[class_id].bases:
+            value = self.value_of(base, self.scopes[class_id].parent or 0)
+            if value.local is not None and self.scopes[value.local].kind == "class":
+                found = self._local_class_type(value.local, depth + 1)
+                if found:
+                    return found
+            elif value.qname is not None:
+                for info in self.c.types.values():
+                    if value.qname in info.bases:
+                        return info.name
+        return None
+
+    def class_base_names(self, class_id: int, depth: int = 0) -> set[str]:
+        """Qualified names of a local class's bases, following local base classes."""
+        names: set[str] = set()
+        if depth > 10:
+            return names
+        for base in self.scopes[class_id].bases:
+            value = self.value_of(base, self.scopes[class_id].parent or 0)
+            if value.qname is not None:
+                names.add(value.qname)
+            elif value.local is not None and self.scopes[value.local].kind == "class":
+                names |= self.class_base_names(value.local, depth + 1)
+        return names
+
+    # ---- calls
+    def resolve_call(self, site: CallSite) -> ResolvedCall | None:
+        key = id(site)
+        if key in self._resolved:
+            return self._resolved[key]
+        result = self._resolve_call(site)
+        self._resolved[key] = result
+        return result
+
+    def _resolve_call(self, site: CallSite) -> ResolvedCall | None:
+        func = site.node.func
+        name = terminal_name(func)
+        if name is None:
+            return None
+        value = self.value_of(func, site.scope)
+        if value.qname is not None:
+            api = value.qname
+            receiver = None
+            if value.hint is not None and value.hint in self.c.types:
+                receiver = Val(type=value.hint)
+            return ResolvedCall(site, api, receiver)
+        if isinstance(func, ast.Attribute):
+            receiver = self.value_of(func.value, site.scope)
+            duck = self._duck_api(receiver, func.attr)
+            if duck is not None:
+                return ResolvedCall(site, duck, receiver)
+        return None
+
+    def _duck_api(self, receiver: Val, method: str) -> str | None:
+        """A method on a value of unknown type that can only be one library's."""
+        if method in self.c.training_duck_methods and receiver.type is None:
+            if self.w.imports & {"tensorflow", "keras", "tf_keras"}:
+                return f"keras.optimizers.Optimizer.{method}"
+            return None
+        if receiver.external or receiver.type is not None or receiver.qname is not None:
+            return None
+        dataset = self.c.types.get("tensorflow.data.Dataset")
+        if dataset is not None and method in dataset.unique_methods:
+            return f"{dataset.name}.{method}"
+        model = self.c.types.get("keras.Model")
+        hint = receiver.hint or ""
+        if (
+            model is not None
+            and model.duck_name is not None
+            and model.duck_name.search(hint)
+            and f"keras.Model.{method}" in self.c.training_methods | set(self.c.random_apis)
+            and self.w.imports & {"tensorflow", "keras", "tf_keras"}
+        ):
+            return f"keras.Model.{method}"
+        return None
+
+
+def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_version: str = "3",
+            force_script: bool | None = None) -> FileFacts:
+    walker = _Walker(catalogue)
+    walker.walk_all(tree.body, 0, False, False)
+    builder = FactBuilder(walker, catalogue, keras_version)
+    return _Simulation(builder, notebook=notebook, force_script=force_script).run()
+
+
+class _Simulation:
+    """Runs the module in program order to give each call the seed state it executes under."""
+
+    def __init__(self, builder: FactBuilder, *, notebook: bool, force_script: bool | None) -> None:
+        self.b = builder
+        self.c = builder.c
+        self.scopes = builder.scopes
+        self.notebook = notebook
+        self.force_script = force_script
+        self.visited: set[int] = set()
+        self.calls: dict[int, ResolvedCall] = {}
+        self.attrs: list[AttrAssign] = []
+        self.det_anywhere = False
+        self.seeded_scopes = self._seeded_test_scopes()
+
+    def _seeded_test_scopes(self) -> set[int]:
+        seeded: set[int] = set()
+        for scope in self.scopes:
+            if scope.kind == "class" and self.b.class_base_names(scope.id) & self.c.seeded_test_bases:
+                seeded.update(scope.methods)
+        return seeded
+
+    # ---- the simulation
+    def _enter(self, scope_id: int, state: State) -> State:
+        if scope_id in self.visited:
+            return state
+        self.visited.add(scope_id)
+        if scope_id in self.seeded_scopes:
+            state = State(ALL_DOMAINS, state.determinism)
+        return self._run_events(scope_id, state)
+
+    def _run_events(self, scope_id: int, state: State) -> State:
+        for kind, payload in self.scopes[scope_id].events:
+            if kind == "call":
+                assert isinstance(payload, CallSite)
+                state = self._on_call(payload, state)
+            elif kind == "ref":
+                name, ref_scope = payload  # type: ignore[misc]
+                target = self.b.value_of(name, ref_scope)
+                if target.local is not None:
+                    # A callback runs later, so what it sets is not known to hold after this point.
+                    self._invoke(target.local, state)
+            elif kind == "setitem":
+                target, value = payload  # type: ignore[misc]
+                if self._is_determinism_env(target, value, self.scopes[scope_id].id):
+                    state = State(state.seeds, True)
+                    self.det_anywhere = True
+            elif kind == "setattr":
+                node, target, value, scope = payload  # type: ignore[misc]
+                owner = self.b.value_of(target.value, scope)
+                if owner.type is not None:
+                    self.attrs.append(AttrAssign(node, owner.type, target.attr, value, scope, state))
+        return state
+
+    def _invoke(self, scope_id: int, state: State) -> State:
+        scope = self.scopes[scope_id]
+        if scope.kind == "class":
+            ordered = sorted(scope.methods, key=lambda m: self.scopes[m].name != "__init__")
+            for method in ordered:
+                state = self._enter(method, state) if self.scopes[method].name == "__init__" else state
+            for method in ordered:
+                self._enter(method, state)
+            return state
+        return self._enter(scope_id, state)
+
+    def _on_call(self, site: CallSite, state: State) -> State:
+        resolved = self.b.resolve_call(site)
+        if resolved is not None and id(site) not in self.calls:
+            resolved.state = state
+            resolved.reached = True
+            self.calls[id(site)] = resolved
+        if resolved is None:
+            target = self.b.value_of(site.node.func, site.scope)
+            if target.local is not None:
+                return self._invoke(target.local, state)
+            if self._runs_main(site):
+                main = self.b.lookup("main", 0, _LAST)
+                if main is not None and main.kind == "def" and main.scope is not None:
+                    return self._invoke(main.scope, state)
+            return state
+        api = resolved.api
+        setter = self.c.setters.get(api)
+        if setter is not None:
+            return state.seeded(setter.domains)
+        if api in self.c.determinism_functions:
+            self.det_anywhere = True
+            return State(state.seeds, True)
+        if api in ("os.environ.setdefault", "os.putenv") and self._env_call_enables(site.node):
+            self.det_anywhere = True
+            return State(state.seeds, True)
+        return state
+
+    def _runs_main(self, site: CallSite) -> bool:
+        # absl's app.run() with no function calls __main__.main
+        node = site.node
+        return site.module_level and terminal_name(node.func) == "run" and not node.args and any(
+            isinstance(b, ast.If) for b in self.b.w.main_blocks
+        ) and self._in_main_block(node)
+
+    def _in_main_block(self, node: ast.AST) -> bool:
+        line = getattr(node, "lineno", 0)
+        return any(b.lineno <= line <= (b.end_lineno or b.lineno) for b in self.b.w.main_blocks)
+
+    def _is_determinism_env(self, target: ast.Subscript, value: ast.expr, scope: int) -> bool:
+        owner = self.b.value_of(target.value, scope)
+        if owner.qname != "os.environ":
+            return False
+        key = target.slice
+        return (
+            isinstance(key, ast.Constant)
+            and key.value in self.c.determinism_env
+            and isinstance(value, ast.Constant)
+            and str(value.value) in self.c.determinism_env_true
+        )
+
+    def _env_call_enables(self, node: ast.Call) -> bool:
+        if len(node.args) < 2:
+            return False
+        key, value = node.args[0], node.args[1]
+        return (
+            isinstance(key, ast.Constant)
+            and key.value in self.c.determinism_env
+            and isinstance(value, ast.Constant)
+            and str(value.value) in self.c.determinism_env_true
+        )
+
+    def run(self) -> FileFacts:
+        final = self._enter(0, State())
+        # Code no path from the module top reaches (methods called on objects, callbacks handed
+        # to libraries) runs at some point after the top has run: give it the final state, each
+        # function on its own, so that a seed set in a function nobody calls counts for nothing.
+        for scope in self.scopes:
+            if scope.id not in self.visited and scope.kind in ("function", "lambda"):
+                saved = set(self.visited)
+                self._enter(scope.id, final)
+                self.visited = saved | {scope.id}
+        self._mark_contexts()
+        calls = sorted(self.calls.values(), key=lambda r: (r.node.lineno, r.node.col_offset))
+        is_test = self._is_test_module()
+        script, reason = self._script_status(calls, is_test)
+        return FileFacts(
+            calls=calls,
+            attr_assigns=self.attrs,
+            is_script=script,
+            script_reason=reason,
+            is_test_module=is_test,
+            imports=frozenset(self.b.w.imports),
+            keras_domain_follows=self.b.keras_follows,
+            determinism_anywhere=self.det_anywhere,
+            by_node={id(c.node): c for c in calls},
+        )
+
+    # ---- contexts: tf.data functions, parallel maps, gradient paths
+    def _function_scope_of(self, arg: ast.expr, scope: int) -> int | None:
+        if isinstance(arg, ast.Lambda):
+            return self.b.w.lambda_scopes.get(id(arg))
+        value = self.b.value_of(arg, scope)
+        if value.local is not None and self.scopes[value.local].kind in ("function", "lambda"):
+            return value.local
+        return None
+
+    def _mark_contexts(self) -> None:
+        data_fn_scopes: set[int] = set()
+        parallel_scopes: dict[int, str] = {}
+        dataset = self.c.types.get("tensorflow.data.Dataset")
+        for call in self.calls.values():
+            owner, _, method = call.api.rpartition(".")
+            if dataset is None or owner != dataset.name or method not in dataset.fn_methods:
+                continue
+            args = call.node.args
+            fn = args[0] if args else next((k.value for k in call.node.keywords if k.arg in ("map_func", "predicate", "key_func", "scan_func")), None)
+            if fn is None:
+                continue
+            target = self._function_scope_of(fn, call.site.scope)
+            if target is None:
+                continue
+            data_fn_scopes.add(target)
+            stage = self.c.parallel_stages.get(call.api)
+            if stage is not None and _parallel_calls_given(call.node, stage.npc_param, stage.npc_pos):
+                parallel_scopes[target] = call.api
+        grad_scopes = self._gradient_scopes()
+        for call in self.calls.values():
+            chain = list(self._scope_chain(call.site.scope))
+            call.in_data_fn = any(s in data_fn_scopes for s in chain)
+            call.parallel_stage = next((parallel_scopes[s] for s in chain if s in parallel_scopes), None)
+            call.gradient = not call.in_data_fn and (call.site.in_tape or any(s in grad_scopes for s in chain))
+
+    def _gradient_scopes(self) -> set[int]:
+        scopes: set[int] = set()
+        for scope in self.scopes:
+            if scope.kind == "class" and self.b.class_base_names(scope.id) & self.c.layer_bases:
+                scopes.update(scope.methods)
+            elif scope.kind == "function" and self.c.gradient_function_names.match(scope.name):
+                scopes.add(scope.id)
+        return scopes
+
+    def _scope_chain(self, scope_id: int) -> Iterator[int]:
+        current: int | None = scope_id
+        while current is not None:
+            yield current
+            current = self.scopes[current].parent
+
+    # ---- script or library
+    def _is_test_module(self) -> bool:
+        for block in self.b.w.main_blocks:
+            for stmt in block.body:
+                if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                    site = next((s for s in self.b.w.sites if s.node is stmt.value), None)
+                    resolved = self.b.resolve_call(site) if site else None
+                    if resolved is not None and resolved.api in self.c.test_main_calls:
+                        return True
+        return False
+
+    def _script_status(self, calls: list[ResolvedCall], is_test: bool) -> tuple[bool, str]:
+        if self.force_script is not None:
+            return self.force_script, "configured"
+        if self.notebook:
+            return True, "notebook"
+        if is_test:
+            return False, "test module (its __main__ block runs a test runner)"
+        if self.b.w.main_blocks:
+            return True, 'has an `if __name__ == "__main__":` block'
+        for call in calls:
+            if call.site.module_level and is_training_call(call, self.c):
+                return True, "trains at module level"
+        return False, "library module (no __main__ block, no module-level training)"
+
+
+def _parallel_calls_given(node: ast.Call, param: str, pos: int) -> bool:
+    for keyword in node.keywords:
+        if keyword.arg == param:
+            return not (isinstance(keyword.value, ast.Constant) and keyword.value.value is None)
+    if len(node.args) > pos:
+        value = node.args[pos]
+        return not (isinstance(value, ast.Constant) and value.value is None)
+    return False
+
+
+def is_training_call(call: ResolvedCall, catalogue: Catalogue) -> bool:
+    api = call.api
+    if api in catalogue.training_methods or api in catalogue.training_functions:
+        return True
+    if api.rsplit(".", 1)[-1] in catalogue.training_duck_methods and api.startswith("keras.optimizers."):
+        return True
+    return api == catalogue.session_run and call.site.in_loop

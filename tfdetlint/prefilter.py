@@ -1,0 +1,67 @@
+"""The cheap test before parsing: can these bytes produce any finding at all?
+
+A finding needs a call of a catalogue API, and every such call spells the API's last name
+(`shuffle`, `bincount`, `deterministic=` ...) as an identifier in the file. Rules that only fire
+in scripts also need a script marker. A file with neither is skipped without being parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from tfdetlint.catalogue import Catalogue
+
+_IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+# What makes a module a script (facts._script_status) or trains (program.py), as identifiers.
+SCRIPT_MARKERS = frozenset(
+    {"__main__", "fit", "train_on_batch", "fit_generator", "apply_gradients", "minimize",
+     "Session", "InteractiveSession", "MonitoredTrainingSession", "train_and_evaluate"}
+)
+
+
+@lru_cache(maxsize=4)
+def trigger_sets(catalogue: Catalogue) -> tuple[frozenset[bytes], frozenset[bytes], frozenset[bytes]]:
+    """(anywhere triggers, script-only triggers, script markers) as bytes."""
+    anywhere: set[str] = set()
+    script_only: set[str] = set()
+
+    def leaf(name: str) -> str:
+        return name.rsplit(".", 1)[-1]
+
+    for name, entries in catalogue.random_apis.items():
+        for entry in entries:
+            target = anywhere if entry.domain in ("none", "tf-generator") or entry.stateful else script_only
+            target.add(leaf(name))
+            if entry.seed:
+                anywhere.add(entry.seed)  # a seed from the clock is flagged anywhere (TFD106)
+    for name, ops in catalogue.ops.items():
+        for op in ops:
+            rule = op.rule_for(False)
+            scope = catalogue.rules[rule].scope if rule else "script"
+            (anywhere if scope == "anywhere" else script_only).add(leaf(name))
+    for name in catalogue.order_apis.values():
+        anywhere.update(e.param for e in name)
+    for stage in catalogue.parallel_stages.values():
+        anywhere.add(stage.npc_param)
+    for attribute in catalogue.attribute_rules:
+        anywhere.update(attribute.names)
+    script_only.update(leaf(n) for n in catalogue.consumers)
+    script_only.update(leaf(n) for n in catalogue.setters)
+    anywhere.update(leaf(n) for n in catalogue.setters)
+    script_only.update(leaf(n) for n in catalogue.determinism_functions)
+    script_only.update(catalogue.determinism_env)
+    encode = lambda words: frozenset(w.encode() for w in words)  # noqa: E731
+    return encode(anywhere), encode(script_only), encode(SCRIPT_MARKERS)
+
+
+def could_match(raw: bytes, catalogue: Catalogue, *, notebook: bool = False, force_script: bool | None = None) -> bool:
+    anywhere, script_only, markers = trigger_sets(catalogue)
+    words = set(_IDENT.findall(raw))
+    if not words.isdisjoint(anywhere):
+        return True
+    if force_script is False:
+        return False
+    maybe_script = notebook or force_script is True or not words.isdisjoint(markers)
+    return maybe_script and not words.isdisjoint(script_only)
