@@ -13,6 +13,7 @@ from tfdetlint.facts import collect
 from tfdetlint.findings import Finding
 from tfdetlint.prefilter import could_match
 from tfdetlint.sources import Source, SourceError, load_source
+from tfdetlint.suppression import file_is_exempt, suppressed
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -48,7 +49,7 @@ def check_bytes(raw: bytes, path: str, options: Options = Options()) -> list[Fin
 
 def check_source(source: Source, options: Options = Options(), catalogue: Catalogue | None = None) -> list[Finding]:
     catalogue = catalogue or load_catalogue()
-    if source.skip_reason is not None or not source.text.strip():
+    if source.skip_reason is not None or not source.text.strip() or file_is_exempt(source.text):
         return []
     try:
         with warnings.catch_warnings():
@@ -69,7 +70,8 @@ def check_source(source: Source, options: Options = Options(), catalogue: Catalo
     if not raws:
         return []
     lines = _LINE_BREAK.split(source.text)
-    findings = {_place(raw, source, lines, catalogue) for raw in raws}
+    kept = [r for r in raws if not (1 <= r.line <= len(lines) and suppressed(r.code, lines[r.line - 1]))]
+    findings = {_place(raw, source, lines, catalogue) for raw in kept}
     return sorted(findings)
 
 

@@ -1,0 +1,3 @@
+from tfdetlint.cli import main
+
+raise SystemExit(main())

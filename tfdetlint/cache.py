@@ -1,0 +1,82 @@
+"""A content cache: findings keyed by file bytes, the options that change them, tool and catalogue.
+
+One small JSON file per entry, written atomically (temporary file + rename in the same folder),
+so concurrent runs never see half an entry; an entry that does not load is ignored and rewritten.
+The folder carries a CACHEDIR.TAG so backup tools skip it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from tfdetlint import __version__
+from tfdetlint.findings import Finding
+
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by tfdetlint.\n"
+    "# For information about cache directory tags, see https://bford.info/cachedir/\n"
+)
+
+
+class Cache:
+    def __init__(self, directory: Path, salt: str) -> None:
+        self.directory = directory
+        self.salt = f"{__version__}|{salt}".encode()
+        self._ready = False
+
+    def key(self, raw: bytes, options: str) -> str:
+        digest = hashlib.blake2b(self.salt, digest_size=20)
+        digest.update(options.encode())
+        digest.update(b"\0")
+        digest.update(raw)
+        return digest.hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self.directory / "v1" / key[:2] / f"{key[2:]}.json"
+
+    def get(self, key: str, path: str) -> list[Finding] | None:
+        try:
+            data = json.loads(self._entry(key).read_bytes())
+            return [Finding.from_json({**item, "path": path}) for item in data]
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def put(self, key: str, findings: list[Finding]) -> None:
+        entry = self._entry(key)
+        try:
+            self._prepare()
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            payload = json.dumps([{k: v for k, v in f.to_json().items() if k != "path"} for f in findings])
+            fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(payload)
+                os.replace(tmp, entry)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError:
+            pass  # a cache that cannot be written only costs speed
+
+    def _prepare(self) -> None:
+        if self._ready:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tag = self.directory / "CACHEDIR.TAG"
+        if not tag.exists():
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(CACHEDIR_TAG)
+            os.replace(tmp, tag)
+        gitignore = self.directory / ".gitignore"
+        if not gitignore.exists():
+            with contextlib.suppress(OSError):
+                gitignore.write_text("*\n", encoding="ascii")
+        self._ready = True

@@ -1,0 +1,79 @@
+"""``--format sarif``: SARIF 2.1.0, as GitHub code scanning accepts it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from tfdetlint import __version__
+from tfdetlint.catalogue import Catalogue
+from tfdetlint.findings import Finding
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+HELP_URI = "https://github.com/tfdetlint/tfdetlint/blob/main/rules/docs/{code}.md"
+
+
+def _rule(code: str, catalogue: Catalogue) -> dict[str, Any]:
+    rule = catalogue.rules[code]
+    return {
+        "id": code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.summary},
+        "helpUri": HELP_URI.format(code=code),
+        "help": {"text": f"{rule.summary}. Run `tfdetlint rule {code}` for the full explanation."},
+        "defaultConfiguration": {"level": "error" if rule.severity == "error" else "warning"},
+        "properties": {"fix": rule.fix, "scope": rule.scope},
+    }
+
+
+def _uri(path: str) -> str:
+    candidate = Path(path)
+    if candidate.is_absolute():
+        try:
+            return candidate.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return candidate.as_uri()
+    return candidate.as_posix()
+
+
+def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
+    region: dict[str, Any] = {"startLine": f.line, "startColumn": f.column}
+    if f.end_line and f.cell is None:
+        region.update(endLine=f.end_line, endColumn=max(f.end_column, 1))
+    message = f"cell {f.cell}: {f.message}" if f.cell is not None else f.message
+    return {
+        "ruleId": f.code,
+        "ruleIndex": index[f.code],
+        "level": "error" if f.severity == "error" else "warning",
+        "message": {"text": message},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}, "region": region}}],
+    }
+
+
+def document(findings: list[Finding], catalogue: Catalogue) -> dict[str, Any]:
+    codes = sorted(catalogue.rules)
+    index = {code: i for i, code in enumerate(codes)}
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "tfdetlint",
+                        "version": __version__,
+                        "informationUri": "https://github.com/tfdetlint/tfdetlint",
+                        "rules": [_rule(code, catalogue) for code in codes],
+                    }
+                },
+                "results": [_result(f, index) for f in findings],
+            }
+        ],
+    }
+
+
+def render(findings: list[Finding], catalogue: Catalogue, out: TextIO) -> None:
+    json.dump(document(findings, catalogue), out, indent=2)
+    out.write("\n")

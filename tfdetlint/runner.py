@@ -1,0 +1,117 @@
+"""Check many files: cache first, then the misses in a process pool that receives paths, not source."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tfdetlint.cache import Cache
+from tfdetlint.catalogue import load_catalogue
+from tfdetlint.config import Settings
+from tfdetlint.engine import Options, check_bytes, problem
+from tfdetlint.findings import Finding
+
+# Below this many files to analyse, starting workers costs more than it saves.
+MIN_FILES_PER_WORKER = 16
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding] = field(default_factory=list)
+    files_checked: int = 0
+    cache_hits: int = 0
+
+
+def options_for(path: Path, settings: Settings) -> Options:
+    return Options(keras_version=settings.keras_version, force_script=settings.force_script(path))
+
+
+def read_bytes(path: Path) -> bytes | Finding:
+    try:
+        if path.is_dir():
+            return problem(str(path), "is a folder, not a file")
+        return path.read_bytes()
+    except OSError as exc:
+        return problem(str(path), f"cannot read file: {exc.strerror or exc}")
+
+
+def analyse_path(path: str, options: Options) -> list[Finding]:
+    """Worker entry point: read and check one file. Never raises."""
+    raw = read_bytes(Path(path))
+    if isinstance(raw, Finding):
+        return [raw]
+    return analyse_bytes(raw, path, options)
+
+
+def analyse_bytes(raw: bytes, path: str, options: Options) -> list[Finding]:
+    try:
+        return check_bytes(raw, path, options)
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
+        return [problem(path, f"internal error while checking this file: {type(exc).__name__}: {exc}")]
+
+
+def _analyse_batch(batch: list[tuple[str, Options]]) -> list[list[Finding]]:
+    return [analyse_path(path, options) for path, options in batch]
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # fork shares the already-loaded catalogue with the workers; elsewhere use the default.
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def resolve_jobs(jobs: int | None, work: int) -> int:
+    """``None`` means auto: every core, but only when there is enough work to share."""
+    if jobs is None:
+        return max(1, min(os.cpu_count() or 1, work // MIN_FILES_PER_WORKER))
+    return max(1, min(jobs, work))
+
+
+def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, cache: Cache | None = None) -> RunResult:
+    result = RunResult()
+    catalogue = load_catalogue()
+    misses: list[tuple[str, Options, str | None]] = []
+    for path in files:
+        result.files_checked += 1
+        options = options_for(path, settings)
+        if cache is None:
+            misses.append((str(path), options, None))
+            continue
+        raw = read_bytes(path)
+        if isinstance(raw, Finding):
+            result.findings.append(raw)
+            continue
+        key = cache.key(raw, options.fingerprint() + catalogue.digest)
+        hit = cache.get(key, str(path))
+        if hit is not None:
+            result.cache_hits += 1
+            result.findings.extend(hit)
+        else:
+            misses.append((str(path), options, key))
+    workers = resolve_jobs(jobs, len(misses))
+    if workers <= 1:
+        outputs = [analyse_path(path, options) for path, options, _ in misses]
+    else:
+        outputs = _parallel(misses, workers)
+    for (path, _, key), found in zip(misses, outputs):
+        result.findings.extend(found)
+        if cache is not None and key is not None and not any(f.code == "TFD000" and "internal error" in f.message for f in found):
+            cache.put(key, found)
+    result.findings.sort()
+    return result
+
+
+def _parallel(misses: list[tuple[str, Options, str | None]], workers: int) -> list[list[Finding]]:
+    items = [(path, options) for path, options, _ in misses]
+    # Interleaved batches keep big files spread over the workers; order is restored below.
+    size = max(1, min(64, len(items) // (workers * 4) or 1))
+    batches = [items[i : i + size] for i in range(0, len(items), size)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+        results = list(pool.map(_analyse_batch, batches))
+    return [found for batch in results for found in batch]
