@@ -63,7 +63,7 @@ def check_source(source: Source, options: Options = Options(), catalogue: Catalo
         return [problem(source.path, f"cannot parse: {type(exc).__name__}: {exc}")]
     try:
         facts = collect(tree, catalogue, notebook=source.is_notebook, keras_version=options.keras_version,
-                        force_script=options.force_script)
+                        force_script=options.force_script, path=source.path)
         raws = run_checks(facts, catalogue)
     except RecursionError:
         return [problem(source.path, "code is nested too deeply to analyse")]

@@ -86,6 +86,7 @@ class ResolvedCall:
     receiver: Val | None
     state: State = State()
     reached: bool = False
+    in_test: bool = False
     in_data_fn: bool = False
     parallel_stage: str | None = None
     gradient: bool = False
@@ -565,18 +566,25 @@ class FactBuilder:
         return None
 
 
+def is_test_path(path: str) -> bool:
+    """pytest's and unittest's naming: ``test_*.py`` and ``*_test.py``."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.startswith("test_") or name.endswith(("_test.py", "_tests.py")) or name == "conftest.py"
+
+
 def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_version: str = "3",
-            force_script: bool | None = None) -> FileFacts:
+            force_script: bool | None = None, path: str = "") -> FileFacts:
     walker = _Walker(catalogue)
     walker.walk_all(tree.body, 0, False, False)
     builder = FactBuilder(walker, catalogue, keras_version)
-    return _Simulation(builder, notebook=notebook, force_script=force_script).run()
+    return _Simulation(builder, notebook=notebook, force_script=force_script, path=path).run()
 
 
 class _Simulation:
     """Runs the module in program order to give each call the seed state it executes under."""
 
-    def __init__(self, builder: FactBuilder, *, notebook: bool, force_script: bool | None) -> None:
+    def __init__(self, builder: FactBuilder, *, notebook: bool, force_script: bool | None, path: str = "") -> None:
+        self.path = path
         self.b = builder
         self.c = builder.c
         self.scopes = builder.scopes
@@ -712,6 +720,9 @@ class _Simulation:
         self._mark_contexts()
         calls = sorted(self.calls.values(), key=lambda r: (r.node.lineno, r.node.col_offset))
         is_test = self._is_test_module()
+        if is_test:
+            for call in calls:
+                call.in_test = True
         script, reason = self._script_status(calls, is_test)
         return FileFacts(
             calls=calls,
@@ -757,6 +768,7 @@ class _Simulation:
         for call in self.calls.values():
             chain = list(self._scope_chain(call.site.scope))
             call.in_data_fn = any(s in data_fn_scopes for s in chain)
+            call.in_test = any(s in self.seeded_scopes for s in chain)
             call.parallel_stage = next((parallel_scopes[s] for s in chain if s in parallel_scopes), None)
             call.gradient = not call.in_data_fn and (call.site.in_tape or any(s in grad_scopes for s in chain))
 
@@ -777,14 +789,25 @@ class _Simulation:
 
     # ---- script or library
     def _is_test_module(self) -> bool:
+        if self.notebook:
+            return False
+        if is_test_path(self.path):
+            return True
         for block in self.b.w.main_blocks:
             for stmt in block.body:
                 if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-                    site = next((s for s in self.b.w.sites if s.node is stmt.value), None)
-                    resolved = self.b.resolve_call(site) if site else None
-                    if resolved is not None and resolved.api in self.c.test_main_calls:
+                    if self._runs_tests(stmt.value):
                         return True
         return False
+
+    def _runs_tests(self, call: ast.Call) -> bool:
+        """``tf.test.main()``, ``absltest.main()``, ``unittest.main()``, a suite's own ``testing.test_main()``."""
+        value = self.b.value_of(call.func, 0)
+        name = value.qname or ""
+        if name in self.c.test_main_calls:
+            return True
+        leaf = terminal_name(call.func) or ""
+        return leaf in ("main", "test_main") and "test" in (name or leaf)
 
     def _script_status(self, calls: list[ResolvedCall], is_test: bool) -> tuple[bool, str]:
         if self.force_script is not None:

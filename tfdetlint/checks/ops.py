@@ -49,6 +49,8 @@ def message(op: OpApi, rule: str, determinism: bool, cpu_only: bool) -> str:
 
 def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
     for call in facts.calls:
+        if call.in_test:
+            continue  # a test run is not a training run
         for op in catalogue.ops.get(call.api, ()):
             if not selected(op, call):
                 continue
