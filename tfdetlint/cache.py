@@ -16,6 +16,15 @@ from pathlib import Path
 
 from tfdetlint import __version__
 from tfdetlint.findings import Finding
+from tfdetlint.project import digest
+
+
+def _digest_of(path: str) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return digest(fh.read())
+    except OSError:
+        return None
 
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -41,18 +50,25 @@ class Cache:
         return self.directory / "v1" / key[:2] / f"{key[2:]}.json"
 
     def get(self, key: str, path: str) -> list[Finding] | None:
+        """The cached findings, unless missing, corrupt, or a project file they depend on changed."""
         try:
             data = json.loads(self._entry(key).read_bytes())
-            return [Finding.from_json({**item, "path": path}) for item in data]
-        except (OSError, ValueError, TypeError, KeyError):
+            for dependency, expected in data["deps"].items():
+                if _digest_of(dependency) != expected:
+                    return None
+            return [Finding.from_json({**item, "path": path}) for item in data["findings"]]
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
 
-    def put(self, key: str, findings: list[Finding]) -> None:
+    def put(self, key: str, findings: list[Finding], dependencies: dict[str, str] | None = None) -> None:
         entry = self._entry(key)
         try:
             self._prepare()
             entry.parent.mkdir(parents=True, exist_ok=True)
-            payload = json.dumps([{k: v for k, v in f.to_json().items() if k != "path"} for f in findings])
+            payload = json.dumps({
+                "findings": [{k: v for k, v in f.to_json().items() if k != "path"} for f in findings],
+                "deps": dependencies or {},
+            })
             fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -18,6 +18,7 @@ from tfdetlint.config import ConfigError, Settings, keras_version, load_settings
 from tfdetlint.discovery import find_files
 from tfdetlint.engine import problem
 from tfdetlint.findings import Finding
+from tfdetlint.project import project_roots
 from tfdetlint.report import reporters
 from tfdetlint.report.text import statistics, summary
 
@@ -126,7 +127,8 @@ def collect_findings(args: argparse.Namespace, settings: Settings) -> list[Findi
     if not args.no_cache:
         directory = settings.cache_dir or (settings.root / ".tfdetlint_cache")
         cache = Cache(directory, salt=load_catalogue().digest)
-    result = run(files, settings, jobs=args.jobs, cache=cache)
+    roots = project_roots(paths, settings.root if settings.config_file else None)
+    result = run(files, settings, jobs=args.jobs, cache=cache, roots=roots)
     found = [problem(p.path, p.message) for p in problems] + result.findings
     return sorted(f for f in found if settings.is_selected(f.code, Path(f.path)))
 

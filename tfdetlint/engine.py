@@ -12,6 +12,7 @@ from tfdetlint.checks import RawFinding, run_checks
 from tfdetlint.facts import collect
 from tfdetlint.findings import Finding
 from tfdetlint.prefilter import could_match
+from tfdetlint.project import ProjectIndex
 from tfdetlint.sources import Source, SourceError, load_source
 from tfdetlint.suppression import file_is_exempt, suppressed
 
@@ -34,20 +35,38 @@ def problem(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
     return Finding(path, line, column, "TFD000", message, severity=catalogue.rules["TFD000"].severity)
 
 
-def check_bytes(raw: bytes, path: str, options: Options = Options()) -> list[Finding]:
-    """All findings for one file's bytes (no noqa or select filtering: see ``filtering``)."""
+@dataclass(frozen=True)
+class Analysis:
+    findings: list[Finding]
+    dependencies: dict[str, str]  # project files consulted (helpers that seed) -> content digest
+
+
+def check_bytes(raw: bytes, path: str, options: Options = Options(), project: ProjectIndex | None = None) -> list[Finding]:
+    """All findings for one file's bytes, after ``# noqa`` (select/ignore are the caller's)."""
+    return analyse(raw, path, options, project).findings
+
+
+def analyse(raw: bytes, path: str, options: Options = Options(), project: ProjectIndex | None = None) -> Analysis:
     catalogue = load_catalogue()
     notebook = path.endswith(".ipynb")
     if not could_match(raw, catalogue, notebook=notebook, force_script=options.force_script):
-        return []
+        return Analysis([], {})
     try:
         source = load_source(raw, path)
     except SourceError as exc:
-        return [problem(path, str(exc))]
-    return check_source(source, options, catalogue)
+        return Analysis([problem(path, str(exc))], {})
+    if project is None:
+        return Analysis(check_source(source, options, catalogue), {})
+    project.start_file()
+    try:
+        findings = check_source(source, options, catalogue, project)
+    finally:
+        dependencies = project.finish_file()
+    return Analysis(findings, dependencies)
 
 
-def check_source(source: Source, options: Options = Options(), catalogue: Catalogue | None = None) -> list[Finding]:
+def check_source(source: Source, options: Options = Options(), catalogue: Catalogue | None = None,
+                 project: ProjectIndex | None = None) -> list[Finding]:
     catalogue = catalogue or load_catalogue()
     if source.skip_reason is not None or not source.text.strip() or file_is_exempt(source.text):
         return []
@@ -63,7 +82,7 @@ def check_source(source: Source, options: Options = Options(), catalogue: Catalo
         return [problem(source.path, f"cannot parse: {type(exc).__name__}: {exc}")]
     try:
         facts = collect(tree, catalogue, notebook=source.is_notebook, keras_version=options.keras_version,
-                        force_script=options.force_script, path=source.path)
+                        force_script=options.force_script, path=source.path, project=project)
         raws = run_checks(facts, catalogue)
     except RecursionError:
         return [problem(source.path, "code is nested too deeply to analyse")]

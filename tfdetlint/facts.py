@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tfdetlint.catalogue import Catalogue
+from tfdetlint.project import Effect, ProjectIndex
 
 Pos = tuple[int, int]
 ALL_DOMAINS = frozenset({"tf", "numpy", "python", "keras", "tf-generator"})
@@ -117,6 +118,8 @@ class FileFacts:
     keras_domain_follows: str
     determinism_anywhere: bool
     by_node: dict[int, ResolvedCall] = field(default_factory=dict)
+    helpers: list[tuple[ResolvedCall, Effect]] = field(default_factory=list)
+    dependencies: dict[str, str] = field(default_factory=dict)  # project file -> content digest
 
 
 def report_pos(node: ast.Call) -> Pos:
@@ -215,8 +218,9 @@ class _Walker:
         pos = (node.end_lineno or node.lineno, node.end_col_offset or 0)
         module = node.module or ""
         if node.level:
+            prefix = "." * node.level + (module + "." if module else "")
             for alias in node.names:
-                self._bind(scope, alias.asname or alias.name, Binding(pos, "opaque"))
+                self._bind(scope, alias.asname or alias.name, Binding(pos, "import", qname=prefix + alias.name))
             return
         self.imports.add(module.split(".", 1)[0])
         for alias in node.names:
@@ -573,18 +577,40 @@ def is_test_path(path: str) -> bool:
 
 
 def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_version: str = "3",
-            force_script: bool | None = None, path: str = "") -> FileFacts:
+            force_script: bool | None = None, path: str = "", project: ProjectIndex | None = None) -> FileFacts:
     walker = _Walker(catalogue)
     walker.walk_all(tree.body, 0, False, False)
     builder = FactBuilder(walker, catalogue, keras_version)
-    return _Simulation(builder, notebook=notebook, force_script=force_script, path=path).run()
+    simulation = _Simulation(builder, notebook=notebook, force_script=force_script, path=path, project=project)
+    return simulation.run()
+
+
+def summarise_function(tree: ast.Module, function: str, path: str, project: ProjectIndex, depth: int) -> Effect | None:
+    """What calling ``function`` of this module does to the random state (for the project index)."""
+    walker = _Walker(project.catalogue)
+    walker.walk_all(tree.body, 0, False, False)
+    builder = FactBuilder(walker, project.catalogue, project.keras_version)
+    binding = builder.lookup(function, 0, _LAST)
+    if binding is None or binding.kind != "def" or binding.scope is None:
+        return None
+    simulation = _Simulation(builder, notebook=False, force_script=False, path=path, project=project, depth=depth + 1)
+    state = simulation._enter(binding.scope, State())
+    if not state.seeds and not state.determinism:
+        return None
+    entropy = next((source for source in simulation.entropy_seeds), None)
+    return Effect(function, path, state.seeds, state.determinism, entropy)
 
 
 class _Simulation:
     """Runs the module in program order to give each call the seed state it executes under."""
 
-    def __init__(self, builder: FactBuilder, *, notebook: bool, force_script: bool | None, path: str = "") -> None:
+    def __init__(self, builder: FactBuilder, *, notebook: bool, force_script: bool | None, path: str = "",
+                 project: ProjectIndex | None = None, depth: int = 0) -> None:
         self.path = path
+        self.project = project
+        self.depth = depth
+        self.helpers: list[tuple[ResolvedCall, Effect]] = []
+        self.entropy_seeds: list[str] = []
         self.b = builder
         self.c = builder.c
         self.scopes = builder.scopes
@@ -638,12 +664,10 @@ class _Simulation:
     def _invoke(self, scope_id: int, state: State) -> State:
         scope = self.scopes[scope_id]
         if scope.kind == "class":
-            ordered = sorted(scope.methods, key=lambda m: self.scopes[m].name != "__init__")
-            for method in ordered:
-                state = self._enter(method, state) if self.scopes[method].name == "__init__" else state
-            for method in ordered:
-                self._enter(method, state)
-            return state
+            # Creating an instance runs __init__; other methods run when called (t.run(),
+            # self.setup()), or, when only a framework calls them, with the final state.
+            init = next((m for m in scope.methods if self.scopes[m].name == "__init__"), None)
+            return self._enter(init, state) if init is not None else state
         return self._enter(scope_id, state)
 
     def _on_call(self, site: CallSite, state: State) -> State:
@@ -656,6 +680,9 @@ class _Simulation:
             target = self.b.value_of(site.node.func, site.scope)
             if target.local is not None:
                 return self._invoke(target.local, state)
+            method = self._local_method(site)
+            if method is not None:
+                return self._enter(method, state)
             if self._runs_main(site):
                 main = self.b.lookup("main", 0, _LAST)
                 if main is not None and main.kind == "def" and main.scope is not None:
@@ -664,6 +691,11 @@ class _Simulation:
         api = resolved.api
         setter = self.c.setters.get(api)
         if setter is not None:
+            seed = site.node.args[0] if site.node.args else next(
+                (k.value for k in site.node.keywords if k.arg == setter.seed_param), None)
+            source = self._entropy_in(seed, site.scope) if seed is not None else None
+            if source is not None:
+                self.entropy_seeds.append(source)
             return state.seeded(setter.domains)
         if api in self.c.determinism_functions:
             self.det_anywhere = True
@@ -671,7 +703,39 @@ class _Simulation:
         if api in ("os.environ.setdefault", "os.putenv") and self._env_call_enables(site.node):
             self.det_anywhere = True
             return State(state.seeds, True)
+        if self.project is not None and not self.c.knows(api):
+            effect = self.project.effect(api, self.path, self.depth)
+            if effect is not None:
+                self.helpers.append((resolved, effect))
+                if effect.entropy:
+                    self.entropy_seeds.append(effect.entropy)
+                if effect.determinism:
+                    self.det_anywhere = True
+                return State(state.seeds | effect.domains, state.determinism or effect.determinism)
         return state
+
+    def _entropy_in(self, expr: ast.expr, scope: int) -> str | None:
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Call):
+                value = self.b.value_of(node.func, scope)
+                if value.qname in self.c.entropy_sources:
+                    return value.qname
+        return None
+
+    def _local_method(self, site: CallSite) -> int | None:
+        """``obj.method()`` on an instance of a class of this file, or ``self.method()`` inside one."""
+        func = site.node.func
+        if not isinstance(func, ast.Attribute):
+            return None
+        receiver = self.b.value_of(func.value, site.scope)
+        class_id = receiver.instance_of
+        if class_id is None and isinstance(func.value, ast.Name) and func.value.id == "self":
+            parent = self.scopes[site.scope].parent
+            if parent is not None and self.scopes[parent].kind == "class":
+                class_id = parent
+        if class_id is None:
+            return None
+        return next((m for m in self.scopes[class_id].methods if self.scopes[m].name == func.attr), None)
 
     def _runs_main(self, site: CallSite) -> bool:
         # absl's app.run() with no function calls __main__.main
@@ -734,6 +798,7 @@ class _Simulation:
             keras_domain_follows=self.b.keras_follows,
             determinism_anywhere=self.det_anywhere,
             by_node={id(c.node): c for c in calls},
+            helpers=self.helpers,
         )
 
     # ---- contexts: tf.data functions, parallel maps, gradient paths

@@ -13,8 +13,9 @@ from pathlib import Path
 from tfdetlint.cache import Cache
 from tfdetlint.catalogue import load_catalogue
 from tfdetlint.config import Settings
-from tfdetlint.engine import Options, check_bytes, problem
+from tfdetlint.engine import Analysis, Options, analyse, problem
 from tfdetlint.findings import Finding
+from tfdetlint.project import ProjectIndex
 
 # Below this many files to analyse, starting workers costs more than it saves.
 MIN_FILES_PER_WORKER = 16
@@ -40,22 +41,37 @@ def read_bytes(path: Path) -> bytes | Finding:
         return problem(str(path), f"cannot read file: {exc.strerror or exc}")
 
 
-def analyse_path(path: str, options: Options) -> list[Finding]:
+# One project index per process: summaries of the project's seeding helpers are computed once.
+# It is set before the pool forks, so workers start with it.
+_PROJECT: ProjectIndex | None = None
+
+
+def project_index(settings: Settings, roots: tuple[Path, ...]) -> ProjectIndex:
+    return ProjectIndex(
+        roots=roots,
+        catalogue=load_catalogue(),
+        keras_version=settings.keras_version,
+        seed_functions=frozenset(settings.seed_functions),
+        determinism_functions=frozenset(settings.determinism_functions),
+    )
+
+
+def analyse_path(path: str, options: Options) -> Analysis:
     """Worker entry point: read and check one file. Never raises."""
     raw = read_bytes(Path(path))
     if isinstance(raw, Finding):
-        return [raw]
+        return Analysis([raw], {})
     return analyse_bytes(raw, path, options)
 
 
-def analyse_bytes(raw: bytes, path: str, options: Options) -> list[Finding]:
+def analyse_bytes(raw: bytes, path: str, options: Options) -> Analysis:
     try:
-        return check_bytes(raw, path, options)
+        return analyse(raw, path, options, _PROJECT)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
-        return [problem(path, f"internal error while checking this file: {type(exc).__name__}: {exc}")]
+        return Analysis([problem(path, f"internal error while checking this file: {type(exc).__name__}: {exc}")], {})
 
 
-def _analyse_batch(batch: list[tuple[str, Options]]) -> list[list[Finding]]:
+def _analyse_batch(batch: list[tuple[str, Options]]) -> list[Analysis]:
     return [analyse_path(path, options) for path, options in batch]
 
 
@@ -73,7 +89,10 @@ def resolve_jobs(jobs: int | None, work: int) -> int:
     return max(1, min(jobs, work))
 
 
-def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, cache: Cache | None = None) -> RunResult:
+def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, cache: Cache | None = None,
+        roots: tuple[Path, ...] = ()) -> RunResult:
+    global _PROJECT
+    _PROJECT = project_index(settings, roots)
     result = RunResult()
     catalogue = load_catalogue()
     misses: list[tuple[str, Options, str | None]] = []
@@ -99,15 +118,16 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
         outputs = [analyse_path(path, options) for path, options, _ in misses]
     else:
         outputs = _parallel(misses, workers)
-    for (path, _, key), found in zip(misses, outputs):
+    for (_, _, key), analysis in zip(misses, outputs):
+        found = analysis.findings
         result.findings.extend(found)
         if cache is not None and key is not None and not any(f.code == "TFD000" and "internal error" in f.message for f in found):
-            cache.put(key, found)
+            cache.put(key, found, analysis.dependencies)
     result.findings.sort()
     return result
 
 
-def _parallel(misses: list[tuple[str, Options, str | None]], workers: int) -> list[list[Finding]]:
+def _parallel(misses: list[tuple[str, Options, str | None]], workers: int) -> list[Analysis]:
     items = [(path, options) for path, options, _ in misses]
     # Interleaved batches keep big files spread over the workers; order is restored below.
     size = max(1, min(64, len(items) // (workers * 4) or 1))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tfdetlint.facts import FileFacts, State
+from pathlib import Path
+
+from tfdetlint.facts import FileFacts, ResolvedCall, State
 
 SEED_CALLS = {
     "tf": "tf.random.set_seed(SEED)",
@@ -40,3 +42,30 @@ def advice(domain: str, state: State, facts: FileFacts) -> str:
     if domain == "keras":
         return "pass seed=... or call keras.utils.set_random_seed(SEED) first"
     return f"pass a seed or call {SEED_CALLS.get(domain, 'keras.utils.set_random_seed(SEED)')} first"
+
+
+_WORDS = {"tf": "TensorFlow", "numpy": "NumPy", "python": "Python's random", "keras": "Keras layers",
+          "tf-generator": "the global tf.random.Generator"}
+
+
+def _words(domains: list[str]) -> str:
+    names = [_WORDS.get(d, d) for d in domains]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def helper_note(missing: list[str], facts: FileFacts, before: ResolvedCall) -> str:
+    """Why a seeding helper called before ``before`` did not cover it, naming the helper and its file."""
+    for call, effect in facts.helpers:
+        if (call.node.lineno, call.node.col_offset) > (before.node.lineno, before.node.col_offset) and call.reached:
+            continue
+        uncovered = [d for d in missing if d not in effect.domains
+                     and not (d == "keras" and facts.keras_domain_follows in effect.domains)]
+        if not uncovered:
+            continue
+        seeded = sorted(d for d in effect.domains if d in _WORDS and d != "keras")
+        where = f" in {Path(effect.path).name}" if effect.path else ""
+        what = f"seeds {_words(seeded)}" if seeded else "sets no seed"
+        why = ", which Keras 3 layers use" if uncovered == ["keras"] and facts.keras_domain_follows == "python" else ""
+        target = "Python's random" if uncovered == ["keras"] and facts.keras_domain_follows == "python" else _words(uncovered)
+        return f" ({effect.name}(){where} {what} but not {target}{why})"
+    return ""

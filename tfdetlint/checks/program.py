@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from tfdetlint.catalogue import Catalogue
 from tfdetlint.checks import RawFinding, at_call
-from tfdetlint.checks.domains import covered
+from tfdetlint.checks.domains import covered, helper_note
 from tfdetlint.checks.seeding import applies, is_unseeded, op_seed
 from tfdetlint.facts import FileFacts, ResolvedCall, is_training_call, report_pos
 
@@ -43,9 +43,10 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
         first, domain = needing[0]
         domains = sorted({d for _, d in needing})
         words = ", ".join(_NEEDS[d] for d in domains)
+        note = helper_note(domains, facts, first)
         yield at_call(first.node, report_pos(first.node), "TFD501",
-                      f"this script uses randomness (first: `{first.api}`) but no global seed covers it (missing: {words}); call "
-                      "keras.utils.set_random_seed(SEED) at the start (it seeds Python, NumPy and TF together)",
+                      f"this script uses randomness (first: `{first.api}`) but no global seed covers it (missing: {words}){note}; "
+                      "call keras.utils.set_random_seed(SEED) at the start (it seeds Python, NumPy and TF together)",
                       first.api)
     training = [c for c in facts.calls if is_training_call(c, catalogue)]
     if training and not training[0].state.determinism:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from tfdetlint.arguments import Hidden, argument, literal_text, source_text
 from tfdetlint.catalogue import ArgCondition, Catalogue, RandomApi
 from tfdetlint.checks import RawFinding, at_call
-from tfdetlint.checks.domains import SEED_CALLS, advice, covered, describe
+from tfdetlint.checks.domains import SEED_CALLS, advice, covered, describe, helper_note
 from tfdetlint.facts import FileFacts, ResolvedCall, report_pos
 
 
@@ -76,7 +76,8 @@ def _message(entry: RandomApi, call: ResolvedCall, facts: FileFacts) -> str:
     if entry.seed is None and entry.safe_if:
         condition = entry.safe_if[0]
         fix = f"pass {condition.param}=False or " + fix.replace("pass a seed or ", "")
-    return f"`{api}` {what}{seed_hint} and {describe(entry.domain, facts)}, so results differ in every run; {fix}"
+    note = helper_note([entry.domain], facts, call)
+    return f"`{api}` {what}{seed_hint} and {describe(entry.domain, facts)}{note}, so results differ in every run; {fix}"
 
 
 def _args(call: ast.Call, entry: RandomApi) -> tuple[tuple[str, str], ...]:
@@ -94,6 +95,12 @@ def _is_literal(expr: ast.expr) -> bool:
 
 
 def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
+    for call, effect in facts.helpers:
+        if effect.entropy:
+            where = f" in {effect.path.rsplit('/', 1)[-1]}" if effect.path else ""
+            yield at_call(call.node, report_pos(call.node), "TFD106",
+                          f"`{effect.name}()`{where} seeds from `{effect.entropy}()`, which differs in every run; "
+                          "pass it a fixed seed (and log it)", call.api)
     for call in facts.calls:
         node = call.node
         pos = report_pos(node)

@@ -1,0 +1,177 @@
+"""Follow seeding into the project's own modules: ``from common.utils import seed_everything``.
+
+Imports of the project's own modules are resolved to files (absolute and relative imports,
+packages, ``src/`` layouts, the folders being checked and the project root), and the effect of a
+helper function is summarised once per process: which seed domains it sets, whether it enables
+op determinism, and whether its seed comes from the clock. A summary runs the same program-order
+simulation the checker runs, on the helper's own module. Third-party and dynamic imports set
+nothing, unless the configuration names them (``seed-functions``, ``determinism-functions``).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tfdetlint.catalogue import Catalogue
+
+# A module whose bytes mention none of these cannot seed anything, however it is called.
+_SEED_WORDS = (b"seed", b"determinis", b"TF_DETERMINISTIC_OPS", b"set_global_generator")
+MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What calling a helper does to the program's random state."""
+
+    name: str  # the helper as the user wrote it, e.g. "seed_everything"
+    path: str  # the file that defines it ("" for configured functions)
+    domains: frozenset[str] = frozenset()
+    determinism: bool = False
+    entropy: str | None = None  # the clock/entropy call its seed comes from, if any
+
+
+@dataclass
+class ProjectIndex:
+    roots: tuple[Path, ...]
+    catalogue: Catalogue
+    keras_version: str = "3"
+    seed_functions: frozenset[str] = frozenset()
+    determinism_functions: frozenset[str] = frozenset()
+    _effects: dict[tuple[Path, str], tuple[Effect | None, frozenset[str]]] = field(default_factory=dict)
+    _busy: set[tuple[Path, str]] = field(default_factory=set)
+    _digests: dict[str, str] = field(default_factory=dict)
+    _reading: list[set[str]] = field(default_factory=list)  # files read, per summary being computed
+
+    def start_file(self) -> None:
+        """Begin collecting the project files the next file's findings depend on."""
+        self._reading = [set()]
+
+    def finish_file(self) -> dict[str, str]:
+        files = self._reading[0] if self._reading else set()
+        self._reading = []
+        return {path: self._digests[path] for path in sorted(files) if path in self._digests}
+
+    def _note(self, files: set[str] | frozenset[str]) -> None:
+        for reading in self._reading:
+            reading.update(files)
+
+    # ---- modules to files
+    def module_file(self, module: str, importer: str | None = None) -> Path | None:
+        """The file of ``module`` (``a.b`` or relative ``..a.b`` from ``importer``), if it is ours."""
+        level = len(module) - len(module.lstrip("."))
+        parts = [p for p in module.lstrip(".").split(".") if p]
+        if level:
+            if importer is None:
+                return None
+            base = Path(importer).resolve().parent
+            for _ in range(level - 1):
+                base = base.parent
+            return _module_in(base, parts)
+        for root in self.roots:
+            found = _module_in(root, parts)
+            if found is not None:
+                return found
+        return None
+
+    # ---- effects
+    def effect(self, qname: str, importer: str | None, depth: int = 0) -> Effect | None:
+        """The effect of calling the function ``qname`` resolved from a file's imports."""
+        configured = self._configured(qname)
+        if configured is not None:
+            return configured
+        if depth > MAX_DEPTH or "." not in qname:
+            return None
+        module, _, function = qname.rpartition(".")
+        path = self.module_file(module, importer)
+        if path is None:
+            return None
+        return self.effect_in(path, function, depth)
+
+    def _configured(self, qname: str) -> Effect | None:
+        name = qname.lstrip(".")
+        seeds = name in self.seed_functions
+        determinism = name in self.determinism_functions
+        if not (seeds or determinism):
+            return None
+        domains = frozenset({"tf", "numpy", "python", "keras"}) if seeds else frozenset()
+        return Effect(name.rsplit(".", 1)[-1], "", domains, determinism)
+
+    def effect_in(self, path: Path, function: str, depth: int = 0) -> Effect | None:
+        key = (path, function)
+        if key in self._effects:
+            effect, files = self._effects[key]
+            self._note(files)
+            return effect
+        if key in self._busy:
+            return None
+        self._busy.add(key)
+        self._reading.append(set())
+        try:
+            effect = self._summarise(path, function, depth)
+        finally:
+            self._busy.discard(key)
+            files = frozenset(self._reading.pop())
+        self._effects[key] = (effect, files)
+        self._note(files)
+        return effect
+
+    def _summarise(self, path: Path, function: str, depth: int) -> Effect | None:
+        raw = self._read(path)
+        if raw is None or not any(word in raw for word in _SEED_WORDS):
+            return None
+        from tfdetlint.facts import summarise_function
+
+        try:
+            tree = ast.parse(raw, filename=str(path))
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return None
+        return summarise_function(tree, function, str(path), self, depth)
+
+    def _read(self, path: Path) -> bytes | None:
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        self._digests[str(path)] = digest(raw)
+        self._note({str(path)})
+        return raw
+
+
+def digest(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def _module_in(base: Path, parts: list[str]) -> Path | None:
+    if not parts:
+        candidate = base / "__init__.py"
+        return candidate if candidate.is_file() else None
+    folder = base.joinpath(*parts)
+    for candidate in (folder.with_suffix(".py"), folder / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def project_roots(paths: list[Path], config_root: Path | None = None) -> tuple[Path, ...]:
+    """Where the project's top-level modules live: checked folders, package tops, the project root, src/."""
+    roots: list[Path] = []
+
+    def add(folder: Path) -> None:
+        folder = folder.resolve()
+        if folder.is_dir() and folder not in roots:
+            roots.append(folder)
+
+    for path in paths:
+        folder = path if path.is_dir() else path.parent
+        add(folder)
+        top = folder.resolve()
+        while (top / "__init__.py").is_file() and top.parent != top:
+            top = top.parent
+        add(top)
+    for base in ([config_root] if config_root else []) + [Path.cwd()]:
+        add(base)
+        add(base / "src")
+    return tuple(roots)
