@@ -123,5 +123,5 @@ def test_dataset_annotation_types_a_parameter() -> None:
 
 def test_columns_count_characters_not_bytes() -> None:
     src = 'import tensorflow as tf\ns = "ééé"; x = tf.random.normal([1])\nif __name__ == "__main__":\n    pass\n'
-    first = [f for f in check(src) if f.code == "TFD101"][0]
+    first = next(f for f in check(src) if f.code == "TFD101")
     assert first.column == len('s = "ééé"; x = tf.random.') + 1

@@ -148,7 +148,7 @@ def command_check(args: argparse.Namespace) -> int:
     if args.fix or args.diff:
         from tfdetlint.fix.command import run_fix
 
-        return run_fix(args, settings)
+        return int(run_fix(args, settings))
     findings = collect_findings(args, settings)
     catalogue = load_catalogue()
     with _output(args.output_file) as out:
@@ -190,7 +190,7 @@ def command_verify(args: argparse.Namespace) -> int:
         print("tfdetlint verify is not available in this installation", file=sys.stderr)
         return 2
     findings = collect_findings(args, settings)
-    return run_verify_command(findings, args.device, args.timeout, args.format, sys.stdout)
+    return int(run_verify_command(findings, args.device, args.timeout, args.format, sys.stdout))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -56,7 +56,7 @@ class Scope:
     parent: int | None
     node: ast.AST | None
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
-    events: list[tuple[str, object]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     returns: list[ast.expr] = field(default_factory=list)
     methods: list[int] = field(default_factory=list)
     bases: list[ast.expr] = field(default_factory=list)
@@ -69,6 +69,32 @@ class CallSite:
     in_tape: bool
     in_loop: bool
     module_level: bool
+
+
+@dataclass(frozen=True)
+class RefEvent:
+    """A local function handed to something as a value (a callback): it may run later."""
+
+    name: ast.Name
+    scope: int
+
+
+@dataclass(frozen=True)
+class SetItemEvent:
+    target: ast.Subscript
+    value: ast.expr
+    scope: int
+
+
+@dataclass(frozen=True)
+class SetAttrEvent:
+    node: ast.stmt
+    target: ast.Attribute
+    value: ast.expr
+    scope: int
+
+
+Event = CallSite | RefEvent | SetItemEvent | SetAttrEvent
 
 
 @dataclass(frozen=True)
@@ -99,7 +125,7 @@ class ResolvedCall:
 
 @dataclass
 class AttrAssign:
-    node: ast.Assign
+    node: ast.stmt
     owner: str
     attr: str
     value: ast.expr
@@ -176,8 +202,8 @@ class _Walker:
             scope = parent
         return scope
 
-    def _emit(self, scope: int, kind: str, payload: object) -> None:
-        self.scopes[self._event_scope(scope)].events.append((kind, payload))
+    def _emit(self, scope: int, event: Event) -> None:
+        self.scopes[self._event_scope(scope)].events.append(event)
 
     def _bind_target(self, scope: int, target: ast.expr, value: ast.expr | None, pos: Pos) -> None:
         if isinstance(target, ast.Name):
@@ -280,10 +306,10 @@ class _Walker:
     def _assign_target(self, node: ast.stmt, target: ast.expr, value: ast.expr, scope: int, in_tape: bool, in_loop: bool) -> None:
         if isinstance(target, ast.Subscript):
             self.walk(target, scope, in_tape, in_loop)
-            self._emit(scope, "setitem", (target, value))
+            self._emit(scope, SetItemEvent(target, value, scope))
         elif isinstance(target, ast.Attribute):
             self.walk(target.value, scope, in_tape, in_loop)
-            self._emit(scope, "setattr", (node, target, value, scope))
+            self._emit(scope, SetAttrEvent(node, target, value, scope))
         else:
             self._bind_target(scope, target, value, self._end(node))
 
@@ -353,16 +379,16 @@ class _Walker:
     def visit_Call(self, node: ast.Call, scope: int, in_tape: bool, in_loop: bool) -> None:
         site = CallSite(node, scope, in_tape, in_loop, self._event_scope(scope) == 0)
         self.sites.append(site)
-        self._emit(scope, "call", site)
+        self._emit(scope, site)
         self.walk(node.func, scope, in_tape, in_loop)
         for arg in node.args:
             self.walk(arg, scope, in_tape, in_loop)
             if isinstance(arg, ast.Name):
-                self._emit(scope, "ref", (arg, scope))
+                self._emit(scope, RefEvent(arg, scope))
         for keyword in node.keywords:
             self.walk(keyword.value, scope, in_tape, in_loop)
             if isinstance(keyword.value, ast.Name):
-                self._emit(scope, "ref", (keyword.value, scope))
+                self._emit(scope, RefEvent(keyword.value, scope))
 
 
 class FactBuilder:
@@ -639,26 +665,23 @@ class _Simulation:
         return self._run_events(scope_id, state)
 
     def _run_events(self, scope_id: int, state: State) -> State:
-        for kind, payload in self.scopes[scope_id].events:
-            if kind == "call":
-                assert isinstance(payload, CallSite)
-                state = self._on_call(payload, state)
-            elif kind == "ref":
-                name, ref_scope = payload  # type: ignore[misc]
-                target = self.b.value_of(name, ref_scope)
+        for event in self.scopes[scope_id].events:
+            if isinstance(event, CallSite):
+                state = self._on_call(event, state)
+            elif isinstance(event, RefEvent):
+                target = self.b.value_of(event.name, event.scope)
                 if target.local is not None:
                     # A callback runs later, so what it sets is not known to hold after this point.
                     self._invoke(target.local, state)
-            elif kind == "setitem":
-                target, value = payload  # type: ignore[misc]
-                if self._is_determinism_env(target, value, self.scopes[scope_id].id):
+            elif isinstance(event, SetItemEvent):
+                if self._is_determinism_env(event.target, event.value, event.scope):
                     state = State(state.seeds, True)
                     self.det_anywhere = True
-            elif kind == "setattr":
-                node, target, value, scope = payload  # type: ignore[misc]
-                owner = self.b.value_of(target.value, scope)
+            else:
+                owner = self.b.value_of(event.target.value, event.scope)
                 if owner.type is not None:
-                    self.attrs.append(AttrAssign(node, owner.type, target.attr, value, scope, state))
+                    self.attrs.append(AttrAssign(event.node, owner.type, event.target.attr, event.value,
+                                                 event.scope, state))
         return state
 
     def _invoke(self, scope_id: int, state: State) -> State:
@@ -860,9 +883,8 @@ class _Simulation:
             return True
         for block in self.b.w.main_blocks:
             for stmt in block.body:
-                if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-                    if self._runs_tests(stmt.value):
-                        return True
+                if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and self._runs_tests(stmt.value):
+                    return True
         return False
 
     def _runs_tests(self, call: ast.Call) -> bool:

@@ -41,8 +41,7 @@ def trigger_sets(catalogue: Catalogue) -> tuple[frozenset[bytes], frozenset[byte
             rule = op.rule_for(False)
             scope = catalogue.rules[rule].scope if rule else "script"
             (anywhere if scope == "anywhere" else script_only).add(leaf(name))
-    for name in catalogue.order_apis.values():
-        anywhere.update(e.param for e in name)
+    anywhere.update(order.param for orders in catalogue.order_apis.values() for order in orders)
     for stage in catalogue.parallel_stages.values():
         anywhere.add(stage.npc_param)
     for attribute in catalogue.attribute_rules:
@@ -52,8 +51,11 @@ def trigger_sets(catalogue: Catalogue) -> tuple[frozenset[bytes], frozenset[byte
     anywhere.update(leaf(n) for n in catalogue.setters)
     script_only.update(leaf(n) for n in catalogue.determinism_functions)
     script_only.update(catalogue.determinism_env)
-    encode = lambda words: frozenset(w.encode() for w in words)  # noqa: E731
-    return encode(anywhere), encode(script_only), encode(SCRIPT_MARKERS)
+    return _encode(anywhere), _encode(script_only), _encode(SCRIPT_MARKERS)
+
+
+def _encode(words: set[str] | frozenset[str]) -> frozenset[bytes]:
+    return frozenset(w.encode() for w in words)
 
 
 def could_match(raw: bytes, catalogue: Catalogue, *, notebook: bool = False, force_script: bool | None = None) -> bool:

@@ -67,7 +67,7 @@ def analyse_path(path: str, options: Options) -> Analysis:
 def analyse_bytes(raw: bytes, path: str, options: Options) -> Analysis:
     try:
         return analyse(raw, path, options, _PROJECT)
-    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
+    except Exception as exc:  # one bad file must not stop the run
         return Analysis([problem(path, f"internal error while checking this file: {type(exc).__name__}: {exc}")], {})
 
 
@@ -118,11 +118,11 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
         outputs = [analyse_path(path, options) for path, options, _ in misses]
     else:
         outputs = _parallel(misses, workers)
-    for (_, _, key), analysis in zip(misses, outputs):
+    for (_, _, cache_key), analysis in zip(misses, outputs, strict=True):
         found = analysis.findings
         result.findings.extend(found)
-        if cache is not None and key is not None and not any(f.code == "TFD000" and "internal error" in f.message for f in found):
-            cache.put(key, found, analysis.dependencies)
+        if cache is not None and cache_key is not None and not any(f.code == "TFD000" and "internal error" in f.message for f in found):
+            cache.put(cache_key, found, analysis.dependencies)
     result.findings.sort()
     return result
 

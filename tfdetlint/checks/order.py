@@ -7,7 +7,6 @@ Op determinism forces order back, so none of these are flagged once it is on.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
 from tfdetlint.arguments import Hidden, argument, source_text
@@ -24,9 +23,8 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
             value = argument(call.node, entry.param, entry.param_pos)
             if isinstance(value, Hidden) or value is None or source_text(value) != entry.value:
                 continue
-            args = ((entry.param, entry.value),) + tuple(
-                (k.arg, source_text(k.value)) for k in call.node.keywords if k.arg and k.arg != entry.param
-            )
+            args = ((entry.param, entry.value),
+                    *((k.arg, source_text(k.value)) for k in call.node.keywords if k.arg and k.arg != entry.param))
             yield at_call(call.node, report_pos(call.node), entry.rule,
                           f"`{entry.name}({entry.param}={entry.value})` returns elements in a timing-dependent "
                           f"order that differs run to run; drop `{entry.param}={entry.value}` (order is kept by "
@@ -53,5 +51,3 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
                                  "return elements in a timing-dependent order; leave it True (the default)",
                                  f"{rule.owner}.{assign.attr}")
 
-
-__all__ = ["check", "ast"]

@@ -40,7 +40,7 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
         return
     needing = [(c, d) for c in facts.calls if (d := unseeded_domain(c, facts, catalogue))]
     if needing:
-        first, domain = needing[0]
+        first = needing[0][0]
         domains = sorted({d for _, d in needing})
         words = ", ".join(_NEEDS[d] for d in domains)
         note = helper_note(domains, facts, first)
