@@ -444,6 +444,9 @@ class FactBuilder:
         return Val(hint=expr.id)
 
     def _call_value(self, call: ast.Call, scope: int) -> Val:
+        dynamic = self._dunder_import(call, scope)
+        if dynamic is not None:
+            return dynamic
         func = self.value_of(call.func, scope)
         if func.local is not None:
             local = self.scopes[func.local]
@@ -471,6 +474,19 @@ class FactBuilder:
                     return Val(type=other.name)
             return Val(external=True)
         return Val(external=True)
+
+    def _dunder_import(self, call: ast.Call, scope: int) -> Val | None:
+        """``__import__("os")`` is the module ``os`` (notebooks' ``%env`` becomes this; see sources)."""
+        func = call.func
+        if not (isinstance(func, ast.Name) and func.id == "__import__" and call.args):
+            return None
+        if self.lookup("__import__", scope, (func.lineno, func.col_offset)) is not None:
+            return None
+        name = call.args[0]
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and name.value):
+            return None
+        # Without a fromlist __import__ returns the top-level package.
+        return Val(qname=self.c.canonical(name.value.split(".", 1)[0]))
 
     def _return_value(self, scope_id: int) -> Val:
         if scope_id in self._returns_busy:
