@@ -552,9 +552,22 @@ class FactBuilder:
             return ResolvedCall(site, api, receiver)
         if isinstance(func, ast.Attribute):
             receiver = self.value_of(func.value, site.scope)
-            duck = self._duck_api(receiver, func.attr)
+            duck = self._duck_api(receiver, func.attr) or self._duck_by_keywords(receiver, func.attr, site.node)
             if duck is not None:
                 return ResolvedCall(site, duck, receiver)
+        return None
+
+    def _duck_by_keywords(self, receiver: Val, method: str, node: ast.Call) -> str | None:
+        """A Dataset method on an untyped receiver, told by keywords only tf.data takes."""
+        if receiver.external or receiver.type is not None or receiver.qname is not None:
+            return None
+        if receiver.local is not None or receiver.instance_of is not None:
+            return None  # an object of a class defined here has its own methods
+        dataset = self.c.types.get("tensorflow.data.Dataset")
+        if dataset is None or method not in dataset.methods:
+            return None
+        if any(k.arg in dataset.unique_keywords for k in node.keywords):
+            return f"{dataset.name}.{method}"
         return None
 
     def _duck_api(self, receiver: Val, method: str) -> str | None:
