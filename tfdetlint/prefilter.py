@@ -55,6 +55,10 @@ def trigger_sets(catalogue: Catalogue) -> tuple[frozenset[bytes], frozenset[byte
     script_only.update(leaf(n) for n in catalogue.setters)
     anywhere.update(leaf(n) for n in catalogue.setters)
     script_only.update(leaf(n) for n in catalogue.determinism_functions)
+    # Training alone is a finding (TFD502): `sess.run(train_op)` in a loop spells only `run`.
+    training = {*catalogue.training_methods, *catalogue.training_functions, catalogue.session_run}
+    script_only.update(leaf(n) for n in training if n)
+    script_only.update(catalogue.training_duck_methods)
     script_only.update(catalogue.determinism_env)
     encode = lambda words: frozenset(w.encode() for w in words)  # noqa: E731
     return encode(anywhere), encode(script_only), encode(SCRIPT_MARKERS)
