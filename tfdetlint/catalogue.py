@@ -158,6 +158,7 @@ class TypeInfo:
     methods: frozenset[str] = frozenset()
     fn_methods: frozenset[str] = frozenset()
     unique_methods: frozenset[str] = frozenset()
+    unique_keywords: frozenset[str] = frozenset()
     bases: frozenset[str] = frozenset()
     accessor: str | None = None
     duck_name: re.Pattern[str] | None = None
@@ -341,6 +342,7 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
             methods=frozenset(t.get("methods", [])),
             fn_methods=frozenset(t.get("fn_methods", [])),
             unique_methods=frozenset(t.get("unique_methods", [])),
+            unique_keywords=frozenset(t.get("unique_keywords", [])),
             bases=frozenset(t.get("bases", [])),
             accessor=t.get("accessor"),
             duck_name=re.compile(t["duck_name"]) if t.get("duck_name") else None,

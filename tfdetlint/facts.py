@@ -475,6 +475,9 @@ class FactBuilder:
         return Val(hint=expr.id)
 
     def _call_value(self, call: ast.Call, scope: int) -> Val:
+        dynamic = self._dunder_import(call, scope)
+        if dynamic is not None:
+            return dynamic
         func = self.value_of(call.func, scope)
         if func.local is not None:
             local = self.scopes[func.local]
@@ -502,6 +505,19 @@ class FactBuilder:
                     return Val(type=other.name)
             return Val(external=True)
         return Val(external=True)
+
+    def _dunder_import(self, call: ast.Call, scope: int) -> Val | None:
+        """``__import__("os")`` is the module ``os`` (notebooks' ``%env`` becomes this; see sources)."""
+        func = call.func
+        if not (isinstance(func, ast.Name) and func.id == "__import__" and call.args):
+            return None
+        if self.lookup("__import__", scope, (func.lineno, func.col_offset)) is not None:
+            return None
+        name = call.args[0]
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and name.value):
+            return None
+        # Without a fromlist __import__ returns the top-level package.
+        return Val(qname=self.c.canonical(name.value.split(".", 1)[0]))
 
     def _return_value(self, scope_id: int) -> Val:
         if scope_id in self._returns_busy:
@@ -567,9 +583,22 @@ class FactBuilder:
             return ResolvedCall(site, api, receiver)
         if isinstance(func, ast.Attribute):
             receiver = self.value_of(func.value, site.scope)
-            duck = self._duck_api(receiver, func.attr)
+            duck = self._duck_api(receiver, func.attr) or self._duck_by_keywords(receiver, func.attr, site.node)
             if duck is not None:
                 return ResolvedCall(site, duck, receiver)
+        return None
+
+    def _duck_by_keywords(self, receiver: Val, method: str, node: ast.Call) -> str | None:
+        """A Dataset method on an untyped receiver, told by keywords only tf.data takes."""
+        if receiver.external or receiver.type is not None or receiver.qname is not None:
+            return None
+        if receiver.local is not None or receiver.instance_of is not None:
+            return None  # an object of a class defined here has its own methods
+        dataset = self.c.types.get("tensorflow.data.Dataset")
+        if dataset is None or method not in dataset.methods:
+            return None
+        if any(k.arg in dataset.unique_keywords for k in node.keywords):
+            return f"{dataset.name}.{method}"
         return None
 
     def _duck_api(self, receiver: Val, method: str) -> str | None:

@@ -41,7 +41,12 @@ def trigger_sets(catalogue: Catalogue) -> tuple[frozenset[bytes], frozenset[byte
             rule = op.rule_for(False)
             scope = catalogue.rules[rule].scope if rule else "script"
             (anywhere if scope == "anywhere" else script_only).add(leaf(name))
-    anywhere.update(order.param for orders in catalogue.order_apis.values() for order in orders)
+    for entries in catalogue.order_apis.values():
+        for entry in entries:
+            anywhere.add(entry.param)
+            if entry.param_pos is not None:
+                # `map(f, 8, False)` passes `deterministic` without spelling its name.
+                anywhere.add(leaf(entry.name))
     for stage in catalogue.parallel_stages.values():
         anywhere.add(stage.npc_param)
     for attribute in catalogue.attribute_rules:
@@ -50,6 +55,10 @@ def trigger_sets(catalogue: Catalogue) -> tuple[frozenset[bytes], frozenset[byte
     script_only.update(leaf(n) for n in catalogue.setters)
     anywhere.update(leaf(n) for n in catalogue.setters)
     script_only.update(leaf(n) for n in catalogue.determinism_functions)
+    # Training alone is a finding (TFD502): `sess.run(train_op)` in a loop spells only `run`.
+    training = {*catalogue.training_methods, *catalogue.training_functions, catalogue.session_run}
+    script_only.update(leaf(n) for n in training if n)
+    script_only.update(catalogue.training_duck_methods)
     script_only.update(catalogue.determinism_env)
     return _encode(anywhere), _encode(script_only), _encode(SCRIPT_MARKERS)
 

@@ -12,7 +12,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from tfdetlint.arguments import Hidden, argument, literal_text, source_text
+from tfdetlint.arguments import Hidden, argument, is_none, literal_text, source_text
 from tfdetlint.catalogue import ArgCondition, Catalogue, RandomApi
 from tfdetlint.checks import RawFinding, at_call
 from tfdetlint.checks.domains import SEED_CALLS, advice, covered, describe, helper_note
@@ -20,14 +20,21 @@ from tfdetlint.facts import FileFacts, ResolvedCall, report_pos
 
 
 def matches(call: ast.Call, condition: ArgCondition) -> bool | None:
-    """Whether the argument satisfies the condition; None when *args/**kwargs hide it."""
+    """Whether the argument satisfies the condition; None when *args/**kwargs hide it.
+
+    ``"*"`` means the argument is given a value: an explicit ``None`` is the parameter's
+    default in every API the catalogue lists, so it counts as not given
+    (``bincount(x, weights=None)`` is the unweighted op).
+    """
     value = argument(call, condition.param, condition.pos)
     if value is Hidden.MAYBE:
         return None
     if value is None:
         return False
     pattern = condition.regex()
-    return True if pattern is None else bool(pattern.search(literal_text(value)))
+    if pattern is None:
+        return not is_none(value)
+    return bool(pattern.search(literal_text(value)))
 
 
 def applies(entry: RandomApi, call: ast.Call) -> bool:

@@ -1,0 +1,161 @@
+"""Every rule's examples (rules/examples/TFDnnn.toml) and doc page (rules/docs/TFDnnn.md).
+
+An example is data: ``code`` plus optional ``options`` (keras_version, script, notebook) and an
+optional ``xfail`` reason. In an ``[[invalid]]`` example, each line that must carry the file's
+code ends with a marker comment ``#! TFDnnn`` (several codes allowed). The example passes when
+the code is reported on exactly the marked lines. A ``[[valid]]`` example must not get the code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tfdetlint.engine import Options, check_bytes
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+EXAMPLES = RULES / "examples"
+DOCS = RULES / "docs"
+
+MARKER = re.compile(r"#!\s*((?:TFD\d{3}\s*)+)\s*$")
+SECTIONS = (
+    "## What it does",
+    "## Why is this bad?",
+    "## Example",
+    "## Use instead",
+    "## Fix safety",
+    "## Where it applies",
+)
+OPTION_KEYS = {"keras_version", "script", "notebook"}
+MIN_EXAMPLES = 3
+
+
+def rule_table() -> dict[str, dict[str, Any]]:
+    with open(RULES / "rules.toml", "rb") as handle:
+        return tomllib.load(handle)
+
+
+def load_examples(path: Path) -> dict[str, list[dict[str, Any]]]:
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    return {kind: list(data.get(kind, [])) for kind in ("invalid", "valid")}
+
+
+def marked_lines(code: str, rule: str) -> set[int]:
+    """Lines whose trailing ``#!`` marker names ``rule``."""
+    lines = set()
+    for number, line in enumerate(code.splitlines(), start=1):
+        match = MARKER.search(line)
+        if match and rule in match.group(1).split():
+            lines.add(number)
+    return lines
+
+
+def marked_codes(code: str) -> set[str]:
+    codes: set[str] = set()
+    for line in code.splitlines():
+        match = MARKER.search(line)
+        if match:
+            codes.update(match.group(1).split())
+    return codes
+
+
+def as_notebook(code: str) -> bytes:
+    """One code cell holding the example, so cell lines are the example's lines."""
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": code.splitlines(keepends=True)}
+    notebook = {"cells": [cell], "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    return json.dumps(notebook).encode("utf-8")
+
+
+def run_example(code: str, options: dict[str, Any]) -> list[tuple[int, str]]:
+    unknown = set(options) - OPTION_KEYS
+    assert not unknown, f"unknown example options: {sorted(unknown)}"
+    engine_options = Options(keras_version=str(options.get("keras_version", "3")),
+                             force_script=options.get("script"))
+    if options.get("notebook"):
+        raw, path = as_notebook(code), "example.ipynb"
+    else:
+        raw, path = code.encode("utf-8"), "example.py"
+    return [(f.line, f.code) for f in check_bytes(raw, path, engine_options)]
+
+
+def collect_cases() -> list[Any]:
+    cases = []
+    for path in sorted(EXAMPLES.glob("TFD*.toml")):
+        rule = path.stem
+        for kind, examples in load_examples(path).items():
+            for index, example in enumerate(examples, start=1):
+                marks = [pytest.mark.xfail(reason=example["xfail"], strict=True)] if "xfail" in example else []
+                cases.append(pytest.param(rule, kind, example, id=f"{rule}-{kind}-{index}", marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize(("rule", "kind", "example"), collect_cases())
+def test_example(rule: str, kind: str, example: dict[str, Any]) -> None:
+    code = example["code"]
+    found = run_example(code, example.get("options", {}))
+
+    def reported(code_: str) -> list[int]:
+        return sorted({line for line, c in found if c == code_})
+
+    if kind == "invalid":
+        assert marked_lines(code, rule), f"invalid example marks no line with `#! {rule}`"
+    else:
+        assert not marked_lines(code, rule), "valid example carries a marker for its own rule"
+        assert not reported(rule), f"{rule} reported on lines {reported(rule)} of a valid example; all: {found}"
+    # Every code a marker names (the file's own rule for invalid examples) is checked exactly.
+    for other in sorted(marked_codes(code)):
+        expected = sorted(marked_lines(code, other))
+        assert reported(other) == expected, (
+            f"{other} reported on lines {reported(other)}, marked {expected}; all findings: {found}")
+
+
+@pytest.mark.parametrize("rule", sorted(rule_table()))
+def test_rule_has_doc_page(rule: str) -> None:
+    page = DOCS / f"{rule}.md"
+    assert page.is_file(), f"missing {page.relative_to(ROOT)}"
+    text = page.read_text(encoding="utf-8")
+    name = rule_table()[rule]["name"]
+    assert text.startswith(f"# {rule}: {name}\n"), f"{page.name} must start with '# {rule}: {name}'"
+    positions = []
+    for section in SECTIONS:
+        assert re.search(rf"^{re.escape(section)}\s*$", text, re.MULTILINE), f"{page.name} lacks '{section}'"
+        positions.append(re.search(rf"^{re.escape(section)}\s*$", text, re.MULTILINE).start())  # type: ignore[union-attr]
+    assert positions == sorted(positions), f"{page.name}: sections out of order"
+
+
+@pytest.mark.parametrize("rule", sorted(rule_table()))
+def test_rule_has_examples(rule: str) -> None:
+    path = EXAMPLES / f"{rule}.toml"
+    assert path.is_file(), f"missing {path.relative_to(ROOT)}"
+    examples = load_examples(path)
+    for kind in ("invalid", "valid"):
+        assert len(examples[kind]) >= MIN_EXAMPLES, f"{path.name}: fewer than {MIN_EXAMPLES} {kind} examples"
+        for example in examples[kind]:
+            assert isinstance(example.get("code"), str), f"{path.name}: an example has no code"
+            assert set(example) <= {"code", "options", "xfail"}, f"{path.name}: unknown keys {sorted(example)}"
+
+
+def test_no_stray_example_files() -> None:
+    codes = set(rule_table())
+    for path in EXAMPLES.glob("*.toml"):
+        assert path.stem in codes, f"{path.name} names no rule in rules.toml"
+
+
+def test_marker_is_not_noqa() -> None:
+    """The ``#!`` marker is a plain comment: a marked line is still reported."""
+    code = "import random\n\nif __name__ == '__main__':\n    random.random()  #! TFD104\n"
+    assert (4, "TFD104") in run_example(code, {})
