@@ -52,6 +52,9 @@ def trigger_sets(catalogue: Catalogue) -> tuple[frozenset[bytes], frozenset[byte
     anywhere.update(leaf(n) for n in catalogue.setters)
     script_only.update(leaf(n) for n in catalogue.determinism_functions)
     script_only.update(catalogue.determinism_env)
+    # TFD502 needs no random API at all: a script that trains is enough.
+    script_only.update(leaf(n) for n in catalogue.training_methods | catalogue.training_functions)
+    script_only.update(catalogue.training_duck_methods)
     encode = lambda words: frozenset(w.encode() for w in words)  # noqa: E731
     return encode(anywhere), encode(script_only), encode(SCRIPT_MARKERS)
 
