@@ -115,3 +115,15 @@ def test_session_run_loop_with_optimizer_is_training() -> None:
         main()
     """
     assert [c for _, c in codes(src)] == ["TFD502"]
+
+
+def test_set_global_generator_none_does_not_seed() -> None:
+    # official/projects/bigbird/recompute_grad.py:164: reset to None, then get_global_generator().
+    src = """
+    import tensorflow as tf
+
+    def make_seed():
+        tf.random.set_global_generator(None)
+        return tf.random.get_global_generator()
+    """
+    assert codes(src) == [(6, "TFD105")]

@@ -695,6 +695,8 @@ class _Simulation:
                 return self._invoke(target_scope, state)
         setter = self.c.setters.get(api)
         if setter is not None:
+            if _literal_none_seed(site.node, setter.seed_param, setter.seed_pos):
+                return state  # set_seed(None) / set_global_generator(None) un-seeds, it seeds nothing
             return state.seeded(setter.domains)
         if api in self.c.determinism_functions:
             self.det_anywhere = True
@@ -906,6 +908,13 @@ class _Simulation:
             if call.site.module_level and is_training_call(call, self.c):
                 return True, "trains at module level"
         return False, "library module (no __main__ block, no module-level training)"
+
+
+def _literal_none_seed(node: ast.Call, param: str, pos: int) -> bool:
+    value = next((k.value for k in node.keywords if k.arg == param), None)
+    if value is None and len(node.args) > pos:
+        value = node.args[pos]
+    return isinstance(value, ast.Constant) and value.value is None
 
 
 def _parallel_calls_given(node: ast.Call, param: str, pos: int) -> bool:
