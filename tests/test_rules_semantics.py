@@ -73,7 +73,10 @@ def test_library_randomness_is_the_callers_to_seed() -> None:
     ds = tf.data.Dataset.range(3).shuffle(3)
     """
     assert codes(src, path="lib.py") == []
-    assert {c for _, c in codes(dedent(src) + MAIN)} >= {"TFD102", "TFD101", "TFD301", "TFD501"}
+    script = dedent(src) + 'if __name__ == "__main__":\n    block(1)\n'
+    assert {c for _, c in codes(script)} >= {"TFD102", "TFD101", "TFD301", "TFD501"}
+    # A function the script never runs or names is library code inside it: not flagged.
+    assert {c for _, c in codes(dedent(src) + MAIN)} == {"TFD301", "TFD501"}
 
 
 def test_list_files_shuffles_by_default() -> None:
@@ -230,3 +233,12 @@ def test_syntax_error_is_one_tfd000() -> None:
     found = check("def f(:\n")
     assert [(f.code, f.line) for f in found] == [("TFD000", 1)]
     assert "syntax error" in found[0].message
+
+
+def test_test_modules_are_not_checked_unless_asked() -> None:
+    """Tests draw random inputs on purpose; a test run is not a training run."""
+    src = "import numpy as np\nrng = np.random.default_rng()\n"
+    assert codes(src, path="pkg/model_test.py") == []
+    assert codes(src, path="tests/test_model.py") == []
+    assert codes(src, path="pkg/model_test.py", include_tests=True) == [(2, "TFD105")]
+    assert codes(src, path="pkg/model.py") == [(2, "TFD105")]

@@ -38,6 +38,7 @@ class Settings:
     seed: int = 42
     cache_dir: Path | None = None
     respect_gitignore: bool = True
+    include_tests: bool = False
     seed_functions: tuple[str, ...] = ()
     determinism_functions: tuple[str, ...] = ()
     config_file: Path | None = None
@@ -109,6 +110,7 @@ def settings_from_table(table: dict[str, Any], root: Path, config_file: Path | N
     known = {
         "select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "keras-version",
         "scripts", "libraries", "seed", "cache-dir", "respect-gitignore", "seed-functions", "determinism-functions",
+        "include-tests",
     }
     unknown = sorted(set(table) - known)
     if unknown:
@@ -142,6 +144,8 @@ def settings_from_table(table: dict[str, Any], root: Path, config_file: Path | N
         changes["cache_dir"] = root / str(table["cache-dir"])
     if "respect-gitignore" in table:
         changes["respect_gitignore"] = bool(table["respect-gitignore"])
+    if "include-tests" in table:
+        changes["include_tests"] = bool(table["include-tests"])
     return replace(settings, **changes)
 
 

@@ -25,9 +25,10 @@ class Options:
 
     keras_version: str = "3"
     force_script: bool | None = None  # None: decide from the code
+    include_tests: bool = False  # test modules are not training runs: not checked unless asked
 
     def fingerprint(self) -> str:
-        return f"keras={self.keras_version};script={self.force_script}"
+        return f"keras={self.keras_version};script={self.force_script};tests={self.include_tests}"
 
 
 def problem(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
@@ -83,7 +84,7 @@ def check_source(source: Source, options: Options = Options(), catalogue: Catalo
     try:
         facts = collect(tree, catalogue, notebook=source.is_notebook, keras_version=options.keras_version,
                         force_script=options.force_script, path=source.path, project=project)
-        raws = run_checks(facts, catalogue)
+        raws = [] if facts.is_test_module and not options.include_tests else run_checks(facts, catalogue)
     except RecursionError:
         return [problem(source.path, "code is nested too deeply to analyse")]
     if not raws:

@@ -19,6 +19,9 @@ from tfdetlint.catalogue import Catalogue
 from tfdetlint.project import Effect, ProjectIndex
 
 Pos = tuple[int, int]
+# Calls that run their function argument at once (absl's and TF1's app.run(main)): what the
+# function sets holds after them, unlike a callback handed to a library for later.
+RUNNERS = frozenset({"absl.app.run", "tensorflow.app.run"})
 ALL_DOMAINS = frozenset({"tf", "numpy", "python", "keras", "tf-generator"})
 _LAST = (1 << 30, 0)
 
@@ -117,10 +120,17 @@ class ResolvedCall:
     in_data_fn: bool = False
     parallel_stage: str | None = None
     gradient: bool = False
+    unreferenced: bool = False  # in a module-level function nothing in the file refers to
+    session_without_train_op: bool = False  # Session.run in a file that builds no training op
 
     @property
     def node(self) -> ast.Call:
         return self.site.node
+
+    def in_script(self, facts: FileFacts) -> bool:
+        """Whether the script-only rules apply to this call: a function the script never refers to
+        is API for importers, whose randomness and set-up are their caller's."""
+        return facts.is_script and not self.unreferenced
 
 
 @dataclass
@@ -637,6 +647,7 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
     walker.walk_all(tree.body, 0, False, False)
     builder = FactBuilder(walker, catalogue, keras_version)
     simulation = _Simulation(builder, notebook=notebook, force_script=force_script, path=path, project=project)
+    simulation.module = tree
     return simulation.run()
 
 
@@ -649,11 +660,25 @@ def summarise_function(tree: ast.Module, function: str, path: str, project: Proj
     if binding is None or binding.kind != "def" or binding.scope is None:
         return None
     simulation = _Simulation(builder, notebook=False, force_script=False, path=path, project=project, depth=depth + 1)
+    simulation.module = tree
     state = simulation._enter(binding.scope, State())
     if not state.seeds and not state.determinism:
         return None
     entropy = next((source for source in simulation.entropy_seeds), None)
     return Effect(function, path, state.seeds, state.determinism, entropy)
+
+
+def referenced_names(tree: ast.AST) -> frozenset[str]:
+    """Every identifier a piece of code reads: names, attributes, and strings (``__all__``, getattr)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+            names.add(node.value)
+    return frozenset(names)
 
 
 class _Simulation:
@@ -676,6 +701,8 @@ class _Simulation:
         self.attrs: list[AttrAssign] = []
         self.det_anywhere = False
         self.seeded_scopes = self._seeded_test_scopes()
+        self.module: ast.Module | None = None  # None: treat every function as live
+        self.reached_from_top: set[int] = set()
 
     def _seeded_test_scopes(self) -> set[int]:
         seeded: set[int] = set()
@@ -741,8 +768,14 @@ class _Simulation:
                     return self._invoke(main.scope, state)
             return state
         api = resolved.api
+        if api in RUNNERS:
+            target_scope = self._runner_target(site)
+            if target_scope is not None:
+                return self._invoke(target_scope, state)
         setter = self.c.setters.get(api)
         if setter is not None:
+            if _literal_none_seed(site.node, setter.seed_param, setter.seed_pos):
+                return state  # set_seed(None) / set_global_generator(None) un-seeds, it seeds nothing
             seed = site.node.args[0] if site.node.args else next(
                 (k.value for k in site.node.keywords if k.arg == setter.seed_param), None)
             source = self._entropy_in(seed, site.scope) if seed is not None else None
@@ -789,6 +822,16 @@ class _Simulation:
             return None
         return next((m for m in self.scopes[class_id].methods if self.scopes[m].name == func.attr), None)
 
+    def _runner_target(self, site: CallSite) -> int | None:
+        node = site.node
+        fn = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "main"), None)
+        if fn is None:
+            return None
+        value = self.b.value_of(fn, site.scope)
+        if value.local is not None and self.scopes[value.local].kind == "function":
+            return value.local
+        return None
+
     def _runs_main(self, site: CallSite) -> bool:
         # absl's app.run() with no function calls __main__.main
         node = site.node
@@ -825,6 +868,7 @@ class _Simulation:
 
     def run(self) -> FileFacts:
         final = self._enter(0, State())
+        self.reached_from_top = set(self.visited)
         # Code no path from the module top reaches (methods called on objects, callbacks handed
         # to libraries) runs at some point after the top has run: give it the final state, each
         # function on its own, so that a seed set in a function nobody calls counts for nothing.
@@ -834,11 +878,16 @@ class _Simulation:
                 self._enter(scope.id, final)
                 self.visited = saved | {scope.id}
         self._mark_contexts()
+        self._mark_unreferenced()
         calls = sorted(self.calls.values(), key=lambda r: (r.node.lineno, r.node.col_offset))
         is_test = self._is_test_module()
         if is_test:
             for call in calls:
                 call.in_test = True
+        train_op = builds_train_op(calls, self.c)
+        if not train_op:
+            for call in calls:
+                call.session_without_train_op = call.api == self.c.session_run
         script, reason = self._script_status(calls, is_test)
         return FileFacts(
             calls=calls,
@@ -852,6 +901,43 @@ class _Simulation:
             by_node={id(c.node): c for c in calls},
             helpers=self.helpers,
         )
+
+    def _mark_unreferenced(self) -> None:
+        """Calls inside module-level functions that nothing live in the module runs or names.
+
+        Live: the module body, what the simulation ran from the top, decorated functions (a
+        decorator may register them), and every function a live one names, to a fixed point.
+        """
+        if self.module is None:
+            return
+        top: dict[str, Scope] = {}
+        for scope in self.scopes:
+            if scope.kind == "function" and scope.parent == 0 and isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                top[scope.name] = scope
+        if not top:
+            return
+        live: set[str] = set()
+        pending: list[ast.AST] = []
+        for stmt in self.module.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and top.get(stmt.name) is not None:
+                scope = top[stmt.name]
+                if stmt.decorator_list or scope.id in self.reached_from_top:
+                    live.add(stmt.name)
+                    pending.append(stmt)
+            else:
+                pending.append(stmt)
+        while pending:
+            for name in referenced_names(pending.pop()):
+                if name in top and name not in live:
+                    live.add(name)
+                    node = top[name].node
+                    assert node is not None
+                    pending.append(node)
+        dead = {scope.id for name, scope in top.items() if name not in live}
+        if not dead:
+            return
+        for call in self.calls.values():
+            call.unreferenced = any(s in dead for s in self._scope_chain(call.site.scope))
 
     # ---- contexts: tf.data functions, parallel maps, gradient paths
     def _function_scope_of(self, arg: ast.expr, scope: int) -> int | None:
@@ -940,6 +1026,13 @@ class _Simulation:
         return False, "library module (no __main__ block, no module-level training)"
 
 
+def _literal_none_seed(node: ast.Call, param: str, pos: int) -> bool:
+    value = next((k.value for k in node.keywords if k.arg == param), None)
+    if value is None and len(node.args) > pos:
+        value = node.args[pos]
+    return isinstance(value, ast.Constant) and value.value is None
+
+
 def _parallel_calls_given(node: ast.Call, param: str, pos: int) -> bool:
     for keyword in node.keywords:
         if keyword.arg == param:
@@ -956,4 +1049,21 @@ def is_training_call(call: ResolvedCall, catalogue: Catalogue) -> bool:
         return True
     if api.rsplit(".", 1)[-1] in catalogue.training_duck_methods and api.startswith("keras.optimizers."):
         return True
-    return api == catalogue.session_run and call.site.in_loop
+    return api == catalogue.session_run and call.site.in_loop and not call.session_without_train_op
+
+
+TRAIN_OP_BUILDERS = frozenset({"tensorflow.gradients", "tensorflow.estimator.Estimator.train",
+                               "tensorflow.contrib.training.create_train_op", "tensorflow.contrib.slim.learning.train"})
+
+
+def builds_train_op(calls: list[ResolvedCall], catalogue: Catalogue) -> bool:
+    """Whether the file builds something that trains: an optimizer step, gradients, an optimizer.
+
+    A TF1 loop of ``sess.run`` is training only then; otherwise it evaluates, decodes or exports."""
+    for call in calls:
+        api = call.api
+        if api.rsplit(".", 1)[-1] in catalogue.training_duck_methods and api.startswith("keras.optimizers."):
+            return True
+        if api in TRAIN_OP_BUILDERS or (api.startswith("tensorflow.train.") and api.endswith("Optimizer")):
+            return True
+    return False

@@ -41,12 +41,12 @@ def trigger_sets(catalogue: Catalogue) -> tuple[frozenset[bytes], frozenset[byte
             rule = op.rule_for(False)
             scope = catalogue.rules[rule].scope if rule else "script"
             (anywhere if scope == "anywhere" else script_only).add(leaf(name))
-    for entries in catalogue.order_apis.values():
-        for entry in entries:
-            anywhere.add(entry.param)
-            if entry.param_pos is not None:
+    for orders in catalogue.order_apis.values():
+        for order in orders:
+            anywhere.add(order.param)
+            if order.param_pos is not None:
                 # `map(f, 8, False)` passes `deterministic` without spelling its name.
-                anywhere.add(leaf(entry.name))
+                anywhere.add(leaf(order.name))
     for stage in catalogue.parallel_stages.values():
         anywhere.add(stage.npc_param)
     for attribute in catalogue.attribute_rules:

@@ -29,7 +29,8 @@ class RunResult:
 
 
 def options_for(path: Path, settings: Settings) -> Options:
-    return Options(keras_version=settings.keras_version, force_script=settings.force_script(path))
+    return Options(keras_version=settings.keras_version, force_script=settings.force_script(path),
+                   include_tests=settings.include_tests)
 
 
 def read_bytes(path: Path) -> bytes | Finding:

@@ -59,7 +59,7 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
             determinism = call.state.determinism
             if rule is None:
                 continue
-            if rule == "TFD201" and (determinism or not facts.is_script):
+            if rule == "TFD201" and (determinism or not call.in_script(facts)):
                 continue
             if rule == "TFD204" and not determinism:
                 continue

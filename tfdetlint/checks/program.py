@@ -38,7 +38,7 @@ def unseeded_domain(call: ResolvedCall, facts: FileFacts, catalogue: Catalogue) 
 def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
     if not facts.is_script:
         return
-    needing = [(c, d) for c in facts.calls if (d := unseeded_domain(c, facts, catalogue))]
+    needing = [(c, d) for c in facts.calls if c.in_script(facts) and (d := unseeded_domain(c, facts, catalogue))]
     if needing:
         first = needing[0][0]
         domains = sorted({d for _, d in needing})
@@ -48,7 +48,7 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
                       f"this script uses randomness (first: `{first.api}`) but no global seed covers it (missing: {words}){note}; "
                       "call keras.utils.set_random_seed(SEED) at the start (it seeds Python, NumPy and TF together)",
                       first.api)
-    training = [c for c in facts.calls if is_training_call(c, catalogue)]
+    training = [c for c in facts.calls if c.in_script(facts) and is_training_call(c, catalogue)]
     if training and not training[0].state.determinism:
         first_training = training[0]
         session = first_training.api == catalogue.session_run

@@ -128,7 +128,7 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
             if not entry.rule or entry.seeded or not applies(entry, node) or not is_unseeded(entry, seed):
                 continue
             if entry.domain not in ("none", "tf-generator"):
-                if not facts.is_script or covered(entry.domain, call.state, facts):
+                if not call.in_script(facts) or covered(entry.domain, call.state, facts):
                     continue
             elif entry.domain == "tf-generator" and covered(entry.domain, call.state, facts):
                 continue
