@@ -61,7 +61,10 @@ class Verdict:
 
 def tensorflow_available() -> bool:
     # find_spec only locates the package; importing TF here would cost seconds and memory.
-    return importlib.util.find_spec("tensorflow") is not None
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):  # a broken or shadowed install counts as missing
+        return False
 
 
 def tensorflow_version_hint() -> str:
@@ -183,6 +186,13 @@ def _row(finding: Finding, device: str, verdict: str, detail: str, probe: str = 
     )
 
 
+def _cacheable(outcome: dict[str, Any]) -> bool:
+    # Crashes, hangs and errors raised without determinism (MemoryError...) may be transient.
+    return outcome["nd"]["state"] in ("differs", "identical") and outcome["det"]["state"] in (
+        "differs", "identical", "raised"
+    )
+
+
 def _entry_key(tf_version: str, device: str, group: ProbeGroup, s: _Settings) -> str:
     return cache.cache_key(
         "outcome", tf_version, device, group.probe.id, group.probe.source_hash, group.api,
@@ -301,7 +311,7 @@ def verify_findings(
                     outcome["det"] = {"state": "error", "exc_type": "Missing",
                                       "message": "no run with op determinism"}
                 outcomes[(gkey, dev)] = outcome
-                if use_cache and "error" not in (outcome["nd"]["state"], outcome["det"]["state"]):
+                if use_cache and _cacheable(outcome):
                     cache.store(cache_root, _entry_key(tf_version, dev, group, s), outcome)
         if use_cache and devices is not None:
             cache.store(cache_root, _devices_key(tf_version, s), {"devices": devices})
