@@ -6,13 +6,20 @@ must-confirm cases share one ``verify_findings`` call (module-scoped ``verified`
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tfdetlint.findings import Finding
+# Test the checkout even when plain `pytest` runs without the package installed; the worker
+# subprocesses find the same checkout through PYTHONPATH (see verify/runner.py).
+_REPO = str(Path(__file__).resolve().parents[2])
+if _REPO not in sys.path:
+    sys.path.insert(0, _REPO)
+
+from tfdetlint.findings import Finding  # noqa: E402
 
 # A stand-in for analysed user code: running it would create MARKER next to it.
 USER_SCRIPT = """\
@@ -61,8 +68,14 @@ def make_findings(script: Path) -> dict[str, Finding]:
 
 
 class Verified:
-    def __init__(self, findings: dict[str, Finding], verdicts: list, elapsed: float,
-                 cache_dir: Path, script: Path) -> None:
+    def __init__(
+        self,
+        findings: dict[str, Finding],
+        verdicts: list,
+        elapsed: float,
+        cache_dir: Path,
+        script: Path,
+    ) -> None:
         self.findings = findings
         self.verdicts = verdicts
         self.elapsed = elapsed
@@ -98,8 +111,13 @@ def verified(tmp_path_factory: pytest.TempPathFactory) -> Verified:
 
 @pytest.fixture
 def finding_factory() -> Callable[..., Finding]:
-    def make(api: str, code: str = "TFD101", args: tuple[tuple[str, str], ...] = (),
-             path: str = "x.py", line: int = 1) -> Finding:
+    def make(
+        api: str,
+        code: str = "TFD101",
+        args: tuple[tuple[str, str], ...] = (),
+        path: str = "x.py",
+        line: int = 1,
+    ) -> Finding:
         return Finding(path, line, 1, code, "m", api=api, args=args)
 
     return make

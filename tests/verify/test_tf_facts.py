@@ -33,9 +33,15 @@ def digest(x):
 def _run(body: str, *flags: str) -> str:
     """Run ``body`` in a fresh interpreter; returns its last stdout line (or the exception)."""
     program = _PRELUDE + textwrap.dedent(body)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHASHSEED", "TF_DETERMINISTIC_OPS")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONHASHSEED", "TF_DETERMINISTIC_OPS")
+    }
     proc = subprocess.run(
-        [sys.executable, "-c", program, *flags], capture_output=True, text=True, timeout=180, env=env
+        [sys.executable, "-c", program, *flags],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout.strip().splitlines()[-1]
@@ -110,7 +116,10 @@ def test_deterministic_ops_env_var_is_op_determinism() -> None:
     """
     program = _PRELUDE + textwrap.dedent(body)
     proc = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, timeout=180,
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=180,
         env={**os.environ, "TF_DETERMINISTIC_OPS": "1"},
     )
     assert proc.stdout.strip().splitlines()[-1] == "RuntimeError", proc.stderr[-2000:]

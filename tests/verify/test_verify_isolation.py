@@ -141,7 +141,8 @@ def test_without_tensorflow_monkeypatched(monkeypatch: pytest.MonkeyPatch) -> No
 
     real = importlib.util.find_spec
     monkeypatch.setattr(
-        importlib.util, "find_spec",
+        importlib.util,
+        "find_spec",
         lambda name, *a: None if name == "tensorflow" else real(name, *a),
     )
     out = io.StringIO()
@@ -157,7 +158,10 @@ def test_importing_verify_does_not_import_tensorflow() -> None:
         "assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", program], env={"PYTHONPATH": str(REPO)},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", program],
+        env={"PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr

@@ -141,7 +141,8 @@ def test_device_filter_uses_cached_devices(verified) -> None:  # type: ignore[no
     assert [(v.device, v.verdict) for v in gpu_only] == [("GPU", "skipped")]
     cpu_only = verify_findings([f], device="cpu", cache_dir=verified.cache_dir, logical_cpus=2)
     assert [(v.device, v.verdict) for v in cpu_only] == [
-        ("CPU:0", "not-reproduced"), ("CPU:1", "not-reproduced")
+        ("CPU:0", "not-reproduced"),
+        ("CPU:1", "not-reproduced"),
     ]
 
 
@@ -156,4 +157,3 @@ def test_json_and_text_reports(verified) -> None:  # type: ignore[no-untyped-def
     text = render_text(verified.verdicts)
     assert f"{verified.script}:1" in text and "confirmed" in text
     assert exit_code(verified.verdicts) == 1
-

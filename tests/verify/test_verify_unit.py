@@ -22,18 +22,31 @@ from tfdetlint.verify.command import exit_code
 from tfdetlint.verify.report import render_json, render_text
 
 CANONICAL_APIS = [
-    "tensorflow.random.normal", "tensorflow.random.uniform", "tensorflow.random.truncated_normal",
-    "tensorflow.random.shuffle", "tensorflow.nn.dropout", "tensorflow.data.Dataset.shuffle",
-    "tensorflow.data.Dataset.list_files", "tensorflow.data.Dataset.map",
-    "tensorflow.data.Dataset.interleave", "tensorflow.data.Options.deterministic",
-    "tensorflow.image.crop_and_resize", "tensorflow.Variable.scatter_add",
-    "tensorflow.math.bincount", "tensorflow.math.unsorted_segment_sum",
-    "tensorflow.math.unsorted_segment_mean", "tensorflow.math.segment_sum",
-    "tensorflow.scatter_nd", "tensorflow.tensor_scatter_nd_add",
-    "tensorflow.sparse.sparse_dense_matmul", "tensorflow.image.adjust_contrast",
+    "tensorflow.random.normal",
+    "tensorflow.random.uniform",
+    "tensorflow.random.truncated_normal",
+    "tensorflow.random.shuffle",
+    "tensorflow.nn.dropout",
+    "tensorflow.data.Dataset.shuffle",
+    "tensorflow.data.Dataset.list_files",
+    "tensorflow.data.Dataset.map",
+    "tensorflow.data.Dataset.interleave",
+    "tensorflow.data.Options.deterministic",
+    "tensorflow.image.crop_and_resize",
+    "tensorflow.Variable.scatter_add",
+    "tensorflow.math.bincount",
+    "tensorflow.math.unsorted_segment_sum",
+    "tensorflow.math.unsorted_segment_mean",
+    "tensorflow.math.segment_sum",
+    "tensorflow.scatter_nd",
+    "tensorflow.tensor_scatter_nd_add",
+    "tensorflow.sparse.sparse_dense_matmul",
+    "tensorflow.image.adjust_contrast",
     "tensorflow.random.Generator.from_non_deterministic_state",
-    "tensorflow.random.get_global_generator", "tensorflow.timestamp",
-    "keras.layers.Dropout", "keras.initializers.GlorotUniform",
+    "tensorflow.random.get_global_generator",
+    "tensorflow.timestamp",
+    "keras.layers.Dropout",
+    "keras.initializers.GlorotUniform",
 ]
 
 
@@ -49,7 +62,9 @@ def test_every_canonical_api_has_a_probe(api: str, finding_factory: Callable[...
 
 
 def test_tfd404_goes_to_the_parallel_map_probe(finding_factory: Callable[..., Finding]) -> None:
-    f = finding_factory("tensorflow.random.uniform", "TFD404", (("in", "tensorflow.data.Dataset.map"),))
+    f = finding_factory(
+        "tensorflow.random.uniform", "TFD404", (("in", "tensorflow.data.Dataset.map"),)
+    )
     spec = find_probe(f, load_catalogue())
     assert spec is not None and spec.id == "random_in_parallel_map"
 
@@ -88,8 +103,17 @@ def test_args_are_read_as_literals_only(tmp_path: Path) -> None:
 
 
 def _v(verdict: str, device: str = "CPU:0", **kw: object) -> Verdict:
-    return Verdict(path="a.py", line=3, code="TFD101", api="tensorflow.random.normal",
-                   device=device, verdict=verdict, runs=4, detail="d", **kw)  # type: ignore[arg-type]
+    return Verdict(
+        path="a.py",
+        line=3,
+        code="TFD101",
+        api="tensorflow.random.normal",
+        device=device,
+        verdict=verdict,
+        runs=4,
+        detail="d",
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_exit_codes() -> None:
@@ -100,7 +124,9 @@ def test_exit_codes() -> None:
 
 
 def test_render_json_fields_and_non_finite() -> None:
-    data = json.loads(render_json([_v("confirmed", max_abs_diff=float("nan"), differing_elements=3)]))
+    data = json.loads(
+        render_json([_v("confirmed", max_abs_diff=float("nan"), differing_elements=3)])
+    )
     assert data[0]["path"] == "a.py" and data[0]["runs"] == 4 and data[0]["verdict"] == "confirmed"
     assert data[0]["max_abs_diff"] == "nan" and data[0]["differing_elements"] == 3
 

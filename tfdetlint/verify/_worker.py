@@ -79,7 +79,8 @@ def _digest(arrays: list[Any]) -> str:
     h = hashlib.sha256()
     for a in arrays:
         h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(a.tobytes())
+        # Object arrays (e.g. tf.string results) hold pointers; hash their values instead.
+        h.update(repr(a.tolist()).encode() if a.dtype.kind == "O" else a.tobytes())
     return h.hexdigest()
 
 
@@ -128,9 +129,12 @@ def _run_task(
         if isinstance(exc, KeyboardInterrupt):
             raise
         events.emit(
-            event="done", key=key, device=device, status="raised",
-            exc_type=type(exc).__name__, message=str(exc).strip().splitlines()[0][:500]
-            if str(exc).strip() else "",
+            event="done",
+            key=key,
+            device=device,
+            status="raised",
+            exc_type=type(exc).__name__,
+            message=str(exc).strip().splitlines()[0][:500] if str(exc).strip() else "",
         )
         return
     events.emit(event="done", key=key, device=device, status="ok", hashes=hashes, files=files)

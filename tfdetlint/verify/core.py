@@ -128,14 +128,17 @@ def _det_phrase(det: dict[str, Any]) -> str:
     return ""
 
 
-def _build(
-    finding: Finding, group: ProbeGroup, device: str, outcome: dict[str, Any]
-) -> Verdict:
+def _build(finding: Finding, group: ProbeGroup, device: str, outcome: dict[str, Any]) -> Verdict:
     nd, det = outcome["nd"], outcome["det"]
     det_state = {"raised": "raises"}.get(det.get("state", ""), det.get("state", ""))
     base: dict[str, Any] = {
-        "path": finding.path, "line": finding.line, "code": finding.code, "api": finding.api,
-        "device": device, "probe": group.probe.id, "under_determinism": det_state,
+        "path": finding.path,
+        "line": finding.line,
+        "code": finding.code,
+        "api": finding.api,
+        "device": device,
+        "probe": group.probe.id,
+        "under_determinism": det_state,
         "determinism_max_abs_diff": det.get("max_abs_diff") if det_state == "differs" else None,
     }
     runs = int(nd.get("runs", 0))
@@ -145,9 +148,12 @@ def _build(
     if nd["state"] in ("error", "raised"):
         what = "crashed or hung" if nd["state"] == "error" else "raised without determinism"
         return Verdict(
-            **base, verdict="error", runs=0,
+            **base,
+            verdict="error",
+            runs=0,
             detail=f"probe {what}: {nd['exc_type']}: {nd['message']}",
-            error_type=nd["exc_type"], error_message=nd["message"],
+            error_type=nd["exc_type"],
+            error_message=nd["message"],
         )
     if nd["state"] == "differs" or det.get("state") == "differs":
         src = nd if nd["state"] == "differs" else det
@@ -157,75 +163,127 @@ def _build(
             f"{_fmt_num(src['max_abs_diff'])} in {src['differing_elements']} elements; {det_text}"
         )
         return Verdict(
-            **base, verdict="confirmed", runs=runs, detail=detail,
-            max_abs_diff=src["max_abs_diff"], differing_elements=src["differing_elements"],
+            **base,
+            verdict="confirmed",
+            runs=runs,
+            detail=detail,
+            max_abs_diff=src["max_abs_diff"],
+            differing_elements=src["differing_elements"],
             error_type=det.get("exc_type") if det_state == "raises" else None,
             error_message=det.get("message") if det_state == "raises" else None,
         )
     if det_state == "raises":
         return Verdict(
-            **base, verdict="raises-under-determinism", runs=runs,
+            **base,
+            verdict="raises-under-determinism",
+            runs=runs,
             detail=f"bit-identical over {runs} runs ({how}) without determinism; {det_text}",
-            error_type=det["exc_type"], error_message=det["message"],
+            error_type=det["exc_type"],
+            error_message=det["message"],
         )
-    notes = " ".join(n for n in (group.probe.cpu_note if device.startswith("CPU") else "",
-                                 f"GPU hazard: {gpu_note}" if gpu_note else "") if n)
+    notes = " ".join(
+        n
+        for n in (
+            group.probe.cpu_note if device.startswith("CPU") else "",
+            f"GPU hazard: {gpu_note}" if gpu_note else "",
+        )
+        if n
+    )
     detail = f"bit-identical over {runs} runs ({how}) on {device}; {det_text}"
     return Verdict(
-        **base, verdict="not-reproduced", runs=runs,
+        **base,
+        verdict="not-reproduced",
+        runs=runs,
         detail=f"{detail}. {notes}" if notes else detail,
     )
 
 
-def _row(finding: Finding, device: str, verdict: str, detail: str, probe: str = "",
-         error: tuple[str, str] | None = None) -> Verdict:
+def _row(
+    finding: Finding,
+    device: str,
+    verdict: str,
+    detail: str,
+    probe: str = "",
+    error: tuple[str, str] | None = None,
+) -> Verdict:
     return Verdict(
-        path=finding.path, line=finding.line, code=finding.code, api=finding.api, device=device,
-        verdict=verdict, runs=0, detail=detail, probe=probe,
-        error_type=error[0] if error else None, error_message=error[1] if error else None,
+        path=finding.path,
+        line=finding.line,
+        code=finding.code,
+        api=finding.api,
+        device=device,
+        verdict=verdict,
+        runs=0,
+        detail=detail,
+        probe=probe,
+        error_type=error[0] if error else None,
+        error_message=error[1] if error else None,
     )
 
 
 def _cacheable(outcome: dict[str, Any]) -> bool:
     # Crashes, hangs and errors raised without determinism (MemoryError...) may be transient.
     return outcome["nd"]["state"] in ("differs", "identical") and outcome["det"]["state"] in (
-        "differs", "identical", "raised"
+        "differs",
+        "identical",
+        "raised",
     )
 
 
 def _entry_key(tf_version: str, device: str, group: ProbeGroup, s: _Settings) -> str:
     return cache.cache_key(
-        "outcome", tf_version, device, group.probe.id, group.probe.source_hash, group.api,
-        group.args, s.processes, max(s.runs, group.probe.repeats), INTRA_OP_THREADS,
+        "outcome",
+        tf_version,
+        device,
+        group.probe.id,
+        group.probe.source_hash,
+        group.api,
+        group.args,
+        s.processes,
+        max(s.runs, group.probe.repeats),
+        INTRA_OP_THREADS,
         group.probe.compare,
     )
 
 
 def _devices_key(tf_version: str, s: _Settings) -> str:
     return cache.cache_key(
-        "devices", tf_version, sys.executable, os.environ.get("CUDA_VISIBLE_DEVICES"),
+        "devices",
+        tf_version,
+        sys.executable,
+        os.environ.get("CUDA_VISIBLE_DEVICES"),
         s.logical_cpus,
     )
 
 
 def _run_all(
-    groups: list[ProbeGroup], devices: list[str] | None, s: _Settings, work: Path,
+    groups: list[ProbeGroup],
+    devices: list[str] | None,
+    s: _Settings,
+    work: Path,
     cached: set[tuple[str, str]],
 ) -> tuple[list[str] | None, dict[tuple[str, str], dict[str, list[TaskResult]]]]:
     """Run every uncached (group, device) in 'processes' passes without determinism and as many
     with it; returns the devices TF reported and results per (group key, device)."""
+
     def tasks_for(devs: list[str] | None, skip: set[tuple[str, str]]) -> list[dict[str, Any]]:
         if devs is None:
             return [task_spec(g, "*", s.runs) for g in groups]
         return [
-            task_spec(g, d, s.runs) for g in groups for d in wanted_devices(devs, s.device)
+            task_spec(g, d, s.runs)
+            for g in groups
+            for d in wanted_devices(devs, s.device)
             if (g.key, d) not in cached and (g.key, d) not in skip
         ]
 
     def one(det: bool, index: int, tasks: list[dict[str, Any]]) -> PassResult:
         return run_pass(
-            tasks, determinism=det, device=s.device, logical_cpus=s.logical_cpus,
-            intra_op_threads=INTRA_OP_THREADS, timeout=s.timeout,
+            tasks,
+            determinism=det,
+            device=s.device,
+            logical_cpus=s.logical_cpus,
+            intra_op_threads=INTRA_OP_THREADS,
+            timeout=s.timeout,
             work_dir=work / f"{'det' if det else 'nd'}{index}",
         )
 
@@ -308,8 +366,11 @@ def verify_findings(
                 mode = group.probe.compare
                 outcome = {"nd": _outcome(modes["nd"], mode), "det": _outcome(modes["det"], mode)}
                 if not modes["det"] and outcome["nd"]["state"] != "error":
-                    outcome["det"] = {"state": "error", "exc_type": "Missing",
-                                      "message": "no run with op determinism"}
+                    outcome["det"] = {
+                        "state": "error",
+                        "exc_type": "Missing",
+                        "message": "no run with op determinism",
+                    }
                 outcomes[(gkey, dev)] = outcome
                 if use_cache and _cacheable(outcome):
                     cache.store(cache_root, _entry_key(tf_version, dev, group, s), outcome)
@@ -332,8 +393,10 @@ def _verdicts(
     no_probe = {id(f) for f in unprobed}
     seen = wanted_devices(devices or [], s.device)
     missing_kinds = [
-        k for k in ("CPU", "GPU")
-        if s.device in ("all", k.lower()) and devices is not None
+        k
+        for k in ("CPU", "GPU")
+        if s.device in ("all", k.lower())
+        and devices is not None
         and not any(d.startswith(k + ":") for d in devices)
     ]
     rows: list[Verdict] = []
@@ -347,14 +410,30 @@ def _verdicts(
                 (r[0] for (k, _), m in raw.items() if k == group.key for r in [m["nd"]] if r), None
             )
             reason = startup.message if startup else "TensorFlow reported no devices"
-            rows.append(_row(f, s.device, "error", f"worker failed: {reason}", group.probe.id,
-                             ("WorkerStartup", reason)))
+            rows.append(
+                _row(
+                    f,
+                    s.device,
+                    "error",
+                    f"worker failed: {reason}",
+                    group.probe.id,
+                    ("WorkerStartup", reason),
+                )
+            )
             continue
         for dev in seen:
             outcome = outcomes.get((group.key, dev))
             if outcome is None:
-                rows.append(_row(f, dev, "error", "probe produced no result", group.probe.id,
-                                 ("Missing", "probe produced no result")))
+                rows.append(
+                    _row(
+                        f,
+                        dev,
+                        "error",
+                        "probe produced no result",
+                        group.probe.id,
+                        ("Missing", "probe produced no result"),
+                    )
+                )
             else:
                 rows.append(_build(f, group, dev, outcome))
         for kind in missing_kinds:

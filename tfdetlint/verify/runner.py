@@ -99,13 +99,15 @@ def _run_worker(job: dict[str, Any], job_dir: Path, timeout: float) -> _Attempt:
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # The worker must import this very tfdetlint (a checkout need not be installed).
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p
-    )
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
     with open(stderr_path, "ab") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "tfdetlint.verify._worker", str(job_path)],
-            stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=env, cwd=str(job_dir),
+            stdin=subprocess.DEVNULL,
+            stdout=err,
+            stderr=err,
+            env=env,
+            cwd=str(job_dir),
         )
     events: list[dict[str, Any]] = []
     offset = 0
@@ -215,7 +217,8 @@ def run_pass(
             # The worker ended without a probe running yet left work undone: do not loop forever.
             for task in remaining:
                 results[(task["key"], task["device"])] = TaskResult(
-                    "error", exc_type="WorkerCrash",
+                    "error",
+                    exc_type="WorkerCrash",
                     message=f"{_signal_reason(attempt.returncode or 0)}: {attempt.stderr_tail}",
                 )
             break
