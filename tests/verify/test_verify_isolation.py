@@ -165,3 +165,25 @@ def test_importing_verify_does_not_import_tensorflow() -> None:
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.tensorflow
+def test_a_probe_that_sets_a_seed_does_not_seed_the_next_probe(tmp_path: Path) -> None:
+    """Probes share a worker process; the random-in-parallel-map probe calls tf.random.set_seed.
+
+    An unseeded tf.random.normal probed after it in the same worker must still differ across
+    processes (facts (c)); before the worker reset global random state it came out 'not-reproduced'.
+    """
+    pytest.importorskip("tensorflow")
+    from tfdetlint.findings import Finding
+    from tfdetlint.verify import verify_findings
+
+    script = tmp_path / "pipeline.py"
+    script.write_text("# never executed by the verifier\n")
+    first = Finding(str(script), 3, 1, "TFD404", "m", api="tensorflow.random.uniform",
+                    args=(("in", "tensorflow.data.Dataset.map"),))
+    second = Finding(str(script), 5, 1, "TFD101", "m", api="tensorflow.random.normal",
+                     args=(("stddev", "0.01"),))
+    verdicts = verify_findings([first, second], cache_dir=tmp_path / "cache", device="cpu", timeout=120)
+    normal = [v for v in verdicts if v.code == "TFD101" and v.device.startswith("CPU")]
+    assert normal and all(v.verdict == "confirmed" for v in normal), normal

@@ -108,10 +108,24 @@ def _configure(tf: Any, job: dict[str, Any]) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+def _reset_random_state(tf: Any, np: Any) -> None:
+    """Each probe starts unseeded, whatever the probes before it in this process set.
+
+    Some probes call tf.random.set_seed (to show what it does not cover); left in place, it would
+    make every later unseeded probe in the worker look reproducible.
+    """
+    import random
+
+    tf.random.set_seed(None)
+    random.seed()
+    np.random.seed()
+
+
 def _run_task(
     tf: Any, np: Any, task: dict[str, Any], device: str, out_dir: Path, events: _Events
 ) -> None:
     key = task["key"]
+    _reset_random_state(tf, np)
     events.emit(event="start", key=key, device=device, t=time.time())
     hashes: list[str] = []
     files: list[str] = []
