@@ -240,16 +240,17 @@ def apply(units: Sequence[Parsed], chosen: Sequence[Edit], ctx: Context) -> Outc
         changes.setdefault(edit.unit, {}).setdefault(id(edit.node), []).append(change)
         outcome.applied.append(edit)
     inserts = [e for e in ordered if e.kind in INSERTIONS]
-    insertion: tuple[int, int, list[cst.SimpleStatementLine]] | None = None
+    insertion: Insertion | None = None
     if inserts:
         insertion = _insertion(units, inserts, ctx, seeds, outcome)
     for index, parsed in enumerate(units):
         module = parsed.module
         if index in changes:
             module = module.visit(_Rewrite(changes[index]))
-        if insertion is not None and insertion[0] == index:
+        if insertion is not None and insertion.unit == index:
             body = list(module.body)
-            body[insertion[1]:insertion[1]] = insertion[2]
+            body[insertion.setup_at:insertion.setup_at] = insertion.setup
+            body[insertion.imports_at:insertion.imports_at] = insertion.imports
             module = module.with_changes(body=body)
         outcome.texts[index] = module.code
     return outcome
@@ -289,9 +290,19 @@ def _is_name(node: cst.BaseExpression, value: str | None) -> bool:
 
 
 # ----------------------------------------------------------------------------------------- insertion
-def insertion_point(units: Sequence[Parsed], targets: Sequence[tuple[int, int]]) -> tuple[int, int]:
-    """(unit, body index): right after the last top-level import above the first flagged line,
-    after any seed or determinism line already there; else after the docstring of that unit."""
+@dataclass(frozen=True)
+class Insertion:
+    unit: int
+    imports_at: int  # body index for imports the fix needs: right after the file's own
+    imports: list[cst.SimpleStatementLine]
+    setup_at: int  # body index for the set-up calls: after any set-up lines already there
+    setup: list[cst.SimpleStatementLine]
+
+
+def insertion_point(units: Sequence[Parsed], targets: Sequence[tuple[int, int]]) -> tuple[int, int, int]:
+    """(unit, imports index, set-up index): right after the last top-level import above the first
+    flagged line (else after the docstring), and for set-up calls also after any seed or
+    determinism line already there."""
     first_unit, first_line = min(targets)
     stop = units[first_unit].statement_index(first_line)
     for unit in range(first_unit, -1, -1):
@@ -299,10 +310,10 @@ def insertion_point(units: Sequence[Parsed], targets: Sequence[tuple[int, int]])
         limit = stop if unit == first_unit else len(body)
         for index in range(limit - 1, -1, -1):
             if edits.is_import(body[index]):
-                return unit, _after_setup(body, index + 1, limit)
+                return unit, index + 1, _after_setup(body, index + 1, limit)
     body = units[first_unit].module.body
     start = 1 if body and edits.is_docstring(body[0]) else 0
-    return first_unit, _after_setup(body, start, stop)
+    return first_unit, start, _after_setup(body, start, stop)
 
 
 def _after_setup(body: Sequence[cst.BaseStatement], index: int, limit: int) -> int:
@@ -325,9 +336,9 @@ def _names_at(units: Sequence[Parsed], unit: int, index: int, ctx: Context) -> N
 
 
 def _insertion(units: Sequence[Parsed], inserts: list[Edit], ctx: Context, seeds: dict[int, int],
-               outcome: Outcome) -> tuple[int, int, list[cst.SimpleStatementLine]] | None:
-    unit, index = insertion_point(units, [(e.unit, e.finding.line) for e in inserts])
-    names = _names_at(units, unit, index, ctx)
+               outcome: Outcome) -> Insertion | None:
+    unit, imports_at, index = insertion_point(units, [(e.unit, e.finding.line) for e in inserts])
+    names = _names_at(units, unit, imports_at, ctx)
     code: list[str] = []
     for kind in INSERTIONS:
         group = [e for e in inserts if e.kind == kind]
@@ -345,8 +356,18 @@ def _insertion(units: Sequence[Parsed], inserts: list[Edit], ctx: Context, seeds
     if not code:
         return None
     newline = units[unit].newline
-    statements = [edits.statement(line, newline) for line in [*names.added, *code]]
-    return unit, index, statements
+    imports = [edits.statement(line, newline) for line in names.added]
+    setup = [edits.statement(line, newline) for line in code]
+    body = units[unit].module.body
+    if 0 < index < len(body) and edits.is_import(body[index - 1]) and _blank_before(body[index]):
+        # The file keeps a blank line between its imports and its code: so does the set-up block.
+        setup[0] = setup[0].with_changes(leading_lines=[cst.EmptyLine(newline=cst.Newline(newline))])
+    return Insertion(unit, imports_at, imports, index, setup)
+
+
+def _blank_before(stmt: cst.BaseStatement) -> bool:
+    lines = getattr(stmt, "leading_lines", ())
+    return bool(lines) and lines[0].comment is None
 
 
 def _setup_code(kind: str, names: Names, ctx: Context, seed: int) -> list[str] | None:
