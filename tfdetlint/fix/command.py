@@ -56,6 +56,10 @@ def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings
                 report.error = str(exc)
                 return report
             break  # keep the earlier passes, which did parse
+        except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the others
+            report.error = f"internal error while fixing, file left unchanged: {type(exc).__name__}: {exc}"
+            report.new, report.applied, report.remaining = None, [], findings
+            return report
         report.hidden = result.hidden
         report.skipped = result.outcome.skipped
         if result.new is None:
@@ -138,7 +142,10 @@ def _finish_diff(reports: list[FileReport], err: TextIO) -> int:
     changed = [r for r in reports if r.new is not None]
     for report in changed:
         sys.stdout.write(file_diff(report.path, report.original, report.new or b""))
-    for line in _summary(reports, [], "would fix"):
+    summary = _summary(reports, [], "would fix")
+    if not changed:
+        summary[0] = "No fixes to apply."
+    for line in summary:
         print(line, file=err)
     return 1 if changed or any(r.error for r in reports) else 0
 
