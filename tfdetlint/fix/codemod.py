@@ -366,7 +366,7 @@ def _insertion(units: Sequence[Parsed], inserts: list[Edit], ctx: Context, seeds
 
 
 def _blank_before(stmt: cst.BaseStatement) -> bool:
-    lines = getattr(stmt, "leading_lines", ())
+    lines: Sequence[cst.EmptyLine] = getattr(stmt, "leading_lines", ())
     return bool(lines) and lines[0].comment is None
 
 

@@ -56,7 +56,7 @@ def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings
                 report.error = str(exc)
                 return report
             break  # keep the earlier passes, which did parse
-        except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the others
+        except Exception as exc:  # a bug on one file must not stop the others
             report.error = f"internal error while fixing, file left unchanged: {type(exc).__name__}: {exc}"
             report.new, report.applied, report.remaining = None, [], findings
             return report
