@@ -150,3 +150,9 @@ def test_name_clash_is_not_rebound(tmp_path: Path, cli: Runner) -> None:
               "    m = tf.keras.Sequential()\n    m.fit([[1.0]], [[1.0]])\n")
     out = fixed(tmp_path, cli, source, "--unsafe-fixes")
     assert "import tensorflow\n" in out and "tensorflow.config.experimental.enable_op_determinism()" in out
+
+
+def test_compat_v2_alias_reaches_keras(tmp_path: Path, cli: Runner) -> None:
+    source = "import tensorflow.compat.v2 as tf\n\nif __name__ == '__main__':\n    print(tf.random.normal([2]))\n"
+    out = fixed(tmp_path, cli, source)
+    assert "tf.keras.utils.set_random_seed(42)" in out and "import keras" not in out

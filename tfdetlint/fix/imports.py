@@ -25,10 +25,22 @@ class Binding:
 
 def bindings_of(stmt: cst.CSTNode) -> list[Binding]:
     """The names an import line (or a try-block of imports) binds, in order."""
+    return [Binding(_v2_is_tensorflow(b.qname), b.local, b.code) for b in _bindings(stmt)]
+
+
+def _v2_is_tensorflow(qname: str) -> str:
+    # tf.compat.v2 is the TF2 API itself (unlike compat.v1), so `tf.keras` etc. reach through it.
+    for prefix in ("tensorflow.compat.v2", "tensorflow._api.v2"):
+        if qname == prefix or qname.startswith(prefix + "."):
+            return "tensorflow" + qname[len(prefix):]
+    return qname
+
+
+def _bindings(stmt: cst.CSTNode) -> list[Binding]:
     found: list[Binding] = []
     if isinstance(stmt, cst.Try):
         for inner in stmt.body.body:
-            found += bindings_of(inner)
+            found += _bindings(inner)
         return found
     if not isinstance(stmt, cst.SimpleStatementLine):
         return found
