@@ -23,6 +23,8 @@ from tfdetlint.report import reporters
 from tfdetlint.report.text import statistics, summary
 
 COMMANDS = ("check", "rule", "rules", "verify")
+# Formats read line by line (by people, or by the Actions runner, which ignores other lines).
+LINE_FORMATS = ("text", "github")
 
 
 class UsageError(Exception):
@@ -153,8 +155,11 @@ def command_check(args: argparse.Namespace) -> int:
     catalogue = load_catalogue()
     with _output(args.output_file) as out:
         reporters()[args.format](findings, catalogue, out)
-        if args.statistics:
+        if args.statistics and args.format in LINE_FORMATS:
             out.write(statistics(findings, catalogue))
+    if args.statistics and args.format not in LINE_FORMATS:
+        # Appended to a JSON or SARIF document the counts would make it unparseable.
+        sys.stderr.write(statistics(findings, catalogue))
     if args.format == "text" and not args.quiet and args.output_file is None:
         print(summary(findings, args.unsafe_fixes))
     elif args.output_file is not None and not args.quiet:

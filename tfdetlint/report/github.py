@@ -19,8 +19,8 @@ def _escape_property(text: str) -> str:
 def render(findings: list[Finding], catalogue: Catalogue, out: TextIO) -> None:
     for f in findings:
         level = "error" if f.severity == "error" else "warning"
+        # No endLine/endColumn: GitHub rejects a column range on an annotation spanning several
+        # lines, and the start is what the annotation is drawn at anyway.
         where = f"file={_escape_property(f.path)},line={f.line},col={f.column}"
-        if f.end_line:
-            where += f",endLine={f.end_line},endColumn={f.end_column}"
         cell = f"cell {f.cell}: " if f.cell is not None else ""
         out.write(f"::{level} {where},title={_escape_property(f.code)}::{_escape_data(cell + f.message)}\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from tfdetlint import __version__
 from tfdetlint.catalogue import Catalogue
@@ -29,13 +30,15 @@ def _rule(code: str, catalogue: Catalogue) -> dict[str, Any]:
 
 
 def _uri(path: str) -> str:
+    """A URI reference, relative to the working folder where possible (GitHub resolves it against
+    the repository root); spaces, ``#``, ``%`` and the like are percent-encoded as RFC 3986 wants."""
     candidate = Path(path)
     if candidate.is_absolute():
         try:
-            return candidate.relative_to(Path.cwd()).as_posix()
+            candidate = candidate.relative_to(Path.cwd())
         except ValueError:
             return candidate.as_uri()
-    return candidate.as_posix()
+    return quote(candidate.as_posix(), safe="/")
 
 
 def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
