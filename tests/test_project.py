@@ -174,3 +174,17 @@ def test_cache_rechecks_importers_when_a_helper_changes(tmp_path: Path, capsys: 
     (tmp_path / "utils.py").write_text(textwrap.dedent(SEEDS_PARTLY))
     assert main(args) == 1
     assert "TFD102" in capsys.readouterr().out
+
+
+def test_flake8_and_pre_commit_style_single_file_runs_use_the_project_index(tmp_path: Path) -> None:
+    """A file checked alone (flake8 on save, pre-commit on one changed file) sees the same helpers."""
+    write(tmp_path, {"utils.py": SEEDS_PARTLY,
+                     "train.py": TRAIN.format(imports="from utils import seed_everything", call="seed_everything(0)")})
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    flake8 = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "TFD", "train.py"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    lines = sorted(line.split(" ", 2)[:2] for line in flake8.stdout.splitlines())
+    assert lines == [["train.py:11:18:", "TFD102"], ["train.py:11:18:", "TFD501"]], flake8.stdout + flake8.stderr
+    assert "seed_everything() in utils.py seeds NumPy and TensorFlow" in flake8.stdout
+    cli = codes([tmp_path / "train.py"], tmp_path)
+    assert [(line, code) for _, line, code in cli] == [(11, "TFD102"), (11, "TFD501")]

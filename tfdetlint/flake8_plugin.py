@@ -38,6 +38,7 @@ class Plugin:
     library_globs: ClassVar[tuple[str, ...]] = ()
     # Settings (or the configuration error) per folder: one pyproject lookup per folder, not per file.
     _settings: ClassVar[dict[Path, Any]] = {}
+    _projects: ClassVar[dict[Any, Any]] = {}
 
     def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str) -> None:
         del tree  # accepted only so that flake8 runs us as a tree plugin; see the module docstring
@@ -85,6 +86,7 @@ class Plugin:
         cls.script_globs = tuple(getattr(options, "tfdetlint_script_globs", None) or ())
         cls.library_globs = tuple(getattr(options, "tfdetlint_library_globs", None) or ())
         cls._settings = {}
+        cls._projects = {}
 
     def run(self) -> Iterator[Result]:
         if os.environ.get(DISABLE_ENV) == "1":
@@ -106,19 +108,36 @@ class Plugin:
             yield 1, 0, f"TFD000 configuration error: {settings}", type(self)
             return
         force_script = self._force_script(path, settings)
-        options = Options(keras_version=self.keras_version or settings.keras_version, force_script=force_script)
+        options = Options(keras_version=self.keras_version or settings.keras_version, force_script=force_script,
+                          include_tests=settings.include_tests)
         text = "".join(self.lines)
         catalogue = load_catalogue()
         # The same cheap test check_bytes makes: most files never mention a catalogue API.
         if not could_match(text.encode("utf-8", "surrogatepass"), catalogue, force_script=force_script):
             return
-        for finding in check_source(Source(self.filename, text), options, catalogue):
+        project = self._project_for(path, settings, options.keras_version)
+        for finding in check_source(Source(self.filename, text), options, catalogue, project):
             # [tool.tfdetlint] select/ignore apply as they do for `tfdetlint check`; flake8's own
             # --select/--ignore/noqa then filter what we yield. (A file that does not parse never
             # gets here: flake8 reports E999 and skips the tree plugins.)
             if not settings.is_selected(finding.code, path):
                 continue
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
+
+    @classmethod
+    def _project_for(cls, path: Path, settings: Any, keras_version: str) -> Any:
+        """The same project index `tfdetlint check` builds, one per project root, so a file gets the
+        same findings from flake8 (or pre-commit on one changed file) as from a whole-project run."""
+        from dataclasses import replace
+
+        from tfdetlint.project import project_roots
+        from tfdetlint.runner import project_index
+
+        roots = project_roots([path], settings.root if settings.config_file else None)
+        key = (roots, keras_version, settings.seed_functions, settings.determinism_functions)
+        if key not in cls._projects:
+            cls._projects[key] = project_index(replace(settings, keras_version=keras_version), roots)
+        return cls._projects[key]
 
     @classmethod
     def _settings_for(cls, path: Path) -> Any:
