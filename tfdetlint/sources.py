@@ -59,7 +59,11 @@ def decode_python(raw: bytes, path: str) -> tuple[str, str]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as exc:
-        raise SourceError(f"bad encoding declaration: {exc.msg}") from exc
+        # detect_encoding also refuses invalid UTF-8 in the first two lines as an "invalid or
+        # missing encoding declaration": say which bytes are wrong when that is the cause.
+        encoding = "utf-8"
+        if raw.startswith(b"\xef\xbb\xbf") or _valid_utf8(raw):
+            raise SourceError(f"bad encoding declaration: {exc.msg}") from exc
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -72,6 +76,14 @@ def decode_python(raw: bytes, path: str) -> tuple[str, str]:
     if text.startswith("\ufeff"):
         text = text[1:]
     return text, encoding
+
+
+def _valid_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def load_source(raw: bytes, path: str) -> Source:
