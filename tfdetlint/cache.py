@@ -24,6 +24,18 @@ CACHEDIR_TAG = (
 )
 
 
+_INT_FIELDS = ("line", "column", "end_line", "end_column")
+_STR_FIELDS = ("code", "message", "api", "severity", "fixable")
+
+
+def _well_typed(finding: Finding) -> bool:
+    return (
+        all(type(getattr(finding, name)) is int for name in _INT_FIELDS)
+        and all(isinstance(getattr(finding, name), str) for name in _STR_FIELDS)
+        and (finding.cell is None or type(finding.cell) is int)
+    )
+
+
 class Cache:
     def __init__(self, directory: Path, salt: str) -> None:
         self.directory = directory
@@ -43,9 +55,11 @@ class Cache:
     def get(self, key: str, path: str) -> list[Finding] | None:
         try:
             data = json.loads(self._entry(key).read_bytes())
-            return [Finding.from_json({**item, "path": path}) for item in data]
-        except (OSError, ValueError, TypeError, KeyError):
+            found = [Finding.from_json({**item, "path": path}) for item in data]
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
+        # An entry damaged into valid JSON of the wrong types would break sorting and reports.
+        return found if isinstance(data, list) and all(map(_well_typed, found)) else None
 
     def put(self, key: str, findings: list[Finding]) -> None:
         entry = self._entry(key)
