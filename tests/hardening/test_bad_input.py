@@ -45,7 +45,7 @@ def _code(*lines: str) -> dict[str, object]:
 
 
 LATIN1 = ("# -*- coding: latin-1 -*-\n" + HEAD + '    s = "äöü¤"; tf.random.normal([1])\n').encode("latin-1")
-CP1252 = ("# coding: cp1252\n" + HEAD + '    s = "€‚ƒ"; tf.random.normal([1])\n').encode("cp1252")
+CP1252 = ("# coding: cp1252\n" + HEAD + '    s = "\u20ac\u201a\u0192"; tf.random.normal([1])\n').encode("cp1252")
 CALL_COLUMN = 27  # of `normal` in `    s = "äöü¤"; tf.random.normal([1])` (characters, not bytes)
 
 CASES = [
@@ -357,10 +357,10 @@ def test_internal_error_in_one_file_does_not_stop_the_run(tmp_path: Path, monkey
 
     real = engine.check_bytes
 
-    def flaky(raw: bytes, path: str, options: engine.Options = engine.Options()) -> list[object]:
+    def flaky(raw: bytes, path: str, options: engine.Options | None = None) -> list[object]:
         if path.endswith("boom.py"):
             raise AssertionError("simulated bug")
-        return real(raw, path, options)  # type: ignore[return-value]
+        return real(raw, path, options or engine.Options())  # type: ignore[return-value]
 
     monkeypatch.setattr(runner, "check_bytes", flaky)
     (tmp_path / "boom.py").write_bytes(GOOD)
