@@ -223,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
-    except Exception as exc:  # noqa: BLE001 - a bug must give exit 2, never look like findings (1)
+    except Exception as exc:  # a bug must give exit 2, never look like findings (1)
         import traceback
 
         traceback.print_exc(file=sys.stderr)
