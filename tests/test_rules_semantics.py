@@ -242,3 +242,17 @@ def test_test_modules_are_not_checked_unless_asked() -> None:
     assert codes(src, path="tests/test_model.py") == []
     assert codes(src, path="pkg/model_test.py", include_tests=True) == [(2, "TFD105")]
     assert codes(src, path="pkg/model.py") == [(2, "TFD105")]
+
+
+def test_notebook_findings_sorted_by_cell_then_line() -> None:
+    import json
+
+    from tfdetlint.engine import check_bytes
+
+    cells = [
+        {"cell_type": "code", "source": "import tensorflow as tf\n\n\n\n\nx = tf.random.normal([1])\n", "metadata": {}, "outputs": []},
+        {"cell_type": "code", "source": "y = tf.random.uniform([1])\n", "metadata": {}, "outputs": []},
+    ]
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    found = [(f.cell, f.line, f.code) for f in check_bytes(json.dumps(nb).encode(), "nb.ipynb")]
+    assert found == [(1, 6, "TFD101"), (1, 6, "TFD501"), (2, 1, "TFD101")]

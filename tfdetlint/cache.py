@@ -33,6 +33,18 @@ CACHEDIR_TAG = (
 )
 
 
+_INT_FIELDS = ("line", "column", "end_line", "end_column")
+_STR_FIELDS = ("code", "message", "api", "severity", "fixable")
+
+
+def _well_typed(finding: Finding) -> bool:
+    return (
+        all(type(getattr(finding, name)) is int for name in _INT_FIELDS)
+        and all(isinstance(getattr(finding, name), str) for name in _STR_FIELDS)
+        and (finding.cell is None or type(finding.cell) is int)
+    )
+
+
 class Cache:
     def __init__(self, directory: Path, salt: str) -> None:
         self.directory = directory
@@ -56,9 +68,11 @@ class Cache:
             for dependency, expected in data["deps"].items():
                 if _digest_of(dependency) != expected:
                     return None
-            return [Finding.from_json({**item, "path": path}) for item in data["findings"]]
+            found = [Finding.from_json({**item, "path": path}) for item in data["findings"]]
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
+        # An entry damaged into valid JSON of the wrong types would break sorting and reports.
+        return found if all(map(_well_typed, found)) else None
 
     def put(self, key: str, findings: list[Finding], dependencies: dict[str, str] | None = None) -> None:
         entry = self._entry(key)

@@ -142,7 +142,8 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         return
     buffer = io.StringIO()
     yield buffer
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+    # surrogateescape writes undecodable file names back as the bytes they came from
+    path.write_text(buffer.getvalue(), encoding="utf-8", errors="surrogateescape")
 
 
 def command_check(args: argparse.Namespace) -> int:
@@ -198,7 +199,16 @@ def command_verify(args: argparse.Namespace) -> int:
     return int(run_verify_command(findings, args.device, args.timeout, args.format, sys.stdout))
 
 
+def _tolerant_streams() -> None:
+    """A file name that is not valid UTF-8 (or not encodable here) must not crash the report."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            with contextlib.suppress(ValueError, io.UnsupportedOperation):
+                stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_streams()
     try:
         args = build_parser().parse_args(normalise_argv(sys.argv[1:] if argv is None else argv))
         if args.command == "rules":
@@ -220,6 +230,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except Exception as exc:  # a bug must give exit 2, never look like findings (1)
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        print(f"tfdetlint: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

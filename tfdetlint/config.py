@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -45,7 +46,7 @@ class Settings:
 
     def relative(self, path: Path) -> str:
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return safe_resolve(path).relative_to(safe_resolve(self.root)).as_posix()
         except ValueError:
             return path.as_posix()
 
@@ -82,9 +83,17 @@ def _glob(rel: str, pattern: str) -> bool:
     return "/" not in pattern and any(fnmatch.fnmatch(part, pattern) for part in rel.split("/"))
 
 
+def safe_resolve(path: Path) -> Path:
+    """``path.resolve()``, or the plain absolute path where a symlink loop makes resolving fail."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a symlink loop
+        return Path(os.path.abspath(path))
+
+
 def find_config(start: Path) -> Path | None:
     """The nearest pyproject.toml with a [tool.tfdetlint] table, from ``start`` upwards."""
-    start = start.resolve()
+    start = safe_resolve(start)
     for folder in [start, *start.parents] if start.is_dir() else [start.parent, *start.parent.parents]:
         candidate = folder / "pyproject.toml"
         if candidate.is_file():

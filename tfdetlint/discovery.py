@@ -7,13 +7,14 @@ an unreadable folder, a symlink loop) are reported, never raised.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tfdetlint.config import Settings
+from tfdetlint.config import Settings, safe_resolve
 
 SUFFIXES = (".py", ".pyi", ".ipynb")
 
@@ -81,27 +82,40 @@ def _git_ignored(path: Path, is_dir: bool, ignores: list[GitIgnore]) -> bool:
     return verdict
 
 
+def _link_problem(path: Path) -> str | None:
+    """Why a symbolic link cannot be followed, or None when it can (or is no link)."""
+    if not path.is_symlink() or path.exists():
+        return None
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+    return "broken symbolic link"
+
+
 def find_files(paths: list[Path], settings: Settings) -> tuple[list[Path], list[Problem]]:
     files: list[Path] = []
     problems: list[Problem] = []
     seen: set[Path] = set()
     for path in paths:
+        link = _link_problem(path)
         if not path.exists() and not path.is_symlink():
             problems.append(Problem(str(path), "no such file or folder"))
-        elif path.is_symlink() and not path.exists():
-            problems.append(Problem(str(path), "broken symbolic link"))
+        elif link is not None:
+            problems.append(Problem(str(path), link))
         elif path.is_dir():
             for found in _walk(path, settings, problems):
-                key = found.resolve()
+                key = safe_resolve(found)
                 if key not in seen:
                     seen.add(key)
                     files.append(found)
         else:
-            key = path.resolve()
+            key = safe_resolve(path)
             if key not in seen:
                 seen.add(key)
                 files.append(path)
-    return files, problems
+    return files, list(dict.fromkeys(problems))
 
 
 def _walk(top: Path, settings: Settings, problems: list[Problem]) -> Iterator[Path]:
@@ -139,7 +153,8 @@ def _walk(top: Path, settings: Settings, problems: list[Problem]) -> Iterator[Pa
             child = folder / name
             if _excluded(child, settings) or _git_ignored(child, False, active):
                 continue
-            if child.is_symlink() and not child.exists():
-                problems.append(Problem(str(child), "broken symbolic link"))
+            link = _link_problem(child)
+            if link is not None:
+                problems.append(Problem(str(child), link))
                 continue
             yield child

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
+import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from tfdetlint.catalogue import Catalogue, load_catalogue
 from tfdetlint.checks import RawFinding, run_checks
@@ -17,6 +21,13 @@ from tfdetlint.sources import Source, SourceError, load_source
 from tfdetlint.suppression import file_is_exempt, suppressed
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+# Deeply nested code (long operator chains, generated code) is retried once in a thread with
+# a big stack and a high recursion limit, so that what Python itself can compile we analyse.
+_DEEP_RECURSION_LIMIT = 40_000
+_DEEP_STACK_BYTES = 768 * 1024 * 1024
+_deep_lock = threading.Lock()
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -50,12 +61,14 @@ def check_bytes(raw: bytes, path: str, options: Options = Options(), project: Pr
 def analyse(raw: bytes, path: str, options: Options = Options(), project: ProjectIndex | None = None) -> Analysis:
     catalogue = load_catalogue()
     notebook = path.endswith(".ipynb")
-    if not could_match(raw, catalogue, notebook=notebook, force_script=options.force_script):
-        return Analysis([], {})
+    # Decoding is cheap and comes first: a file Python could not even read as text (binary,
+    # wrong encoding, broken notebook JSON) is reported whether or not it mentions an API.
     try:
         source = load_source(raw, path)
     except SourceError as exc:
-        return Analysis([problem(path, str(exc))], {})
+        return Analysis([problem(path, str(exc), exc.line)], {})
+    if not could_match(raw, catalogue, notebook=notebook, force_script=options.force_script):
+        return Analysis([], {})
     if project is None:
         return Analysis(check_source(source, options, catalogue), {})
     project.start_file()
@@ -72,6 +85,49 @@ def check_source(source: Source, options: Options = Options(), catalogue: Catalo
     if source.skip_reason is not None or not source.text.strip() or file_is_exempt(source.text):
         return []
     try:
+        return _analyse(source, options, catalogue, project)
+    except RecursionError:
+        pass
+    try:
+        return _with_deep_stack(_analyse, source, options, catalogue, project)
+    except RecursionError:
+        return [problem(source.path, "code is nested too deeply to analyse")]
+
+
+def _with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
+    """Call ``function`` in a thread with a big stack and a high recursion limit."""
+    outcome: list[_T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(function(*args))
+        except BaseException as exc:  # handed to the calling thread
+            failure.append(exc)
+
+    with _deep_lock:
+        old_limit = sys.getrecursionlimit()
+        old_stack = threading.stack_size()
+        try:
+            threading.stack_size(_DEEP_STACK_BYTES)
+        except (ValueError, RuntimeError):  # a platform that cannot: keep the normal limits
+            raise RecursionError("cannot enlarge the stack") from None
+        try:
+            sys.setrecursionlimit(max(old_limit, _DEEP_RECURSION_LIMIT))
+            worker = threading.Thread(target=target, name="tfdetlint-deep", daemon=True)
+            worker.start()
+            worker.join()
+        finally:
+            sys.setrecursionlimit(old_limit)
+            threading.stack_size(old_stack)
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+def _analyse(source: Source, options: Options, catalogue: Catalogue, project: ProjectIndex | None) -> list[Finding]:
+    """Parse and check; parse problems become TFD000. May raise RecursionError."""
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
             tree = ast.parse(source.text, filename=source.path)
@@ -79,14 +135,14 @@ def check_source(source: Source, options: Options = Options(), catalogue: Catalo
         cell, line = source.locate(exc.lineno or 1)
         where = f" in cell {cell}" if cell is not None else ""
         return [_located(problem(source.path, f"syntax error{where}: {exc.msg}", line, max(1, exc.offset or 1)), cell)]
-    except (ValueError, MemoryError, RecursionError) as exc:
-        return [problem(source.path, f"cannot parse: {type(exc).__name__}: {exc}")]
-    try:
-        facts = collect(tree, catalogue, notebook=source.is_notebook, keras_version=options.keras_version,
-                        force_script=options.force_script, path=source.path, project=project)
-        raws = [] if facts.is_test_module and not options.include_tests else run_checks(facts, catalogue)
-    except RecursionError:
-        return [problem(source.path, "code is nested too deeply to analyse")]
+    except MemoryError:
+        # CPython's parser raises MemoryError when its own stack overflows (deep nesting).
+        return [problem(source.path, "cannot parse: the code is too deeply nested or too complex for Python's parser")]
+    except ValueError as exc:
+        return [problem(source.path, f"cannot parse: {exc}")]
+    facts = collect(tree, catalogue, notebook=source.is_notebook, keras_version=options.keras_version,
+                    force_script=options.force_script, path=source.path, project=project)
+    raws = [] if facts.is_test_module and not options.include_tests else run_checks(facts, catalogue)
     if not raws:
         return []
     lines = _LINE_BREAK.split(source.text)

@@ -697,6 +697,7 @@ class _Simulation:
         self.notebook = notebook
         self.force_script = force_script
         self.visited: set[int] = set()
+        self.trail: list[int] = []  # scopes in the order they were entered (to undo a root's run)
         self.calls: dict[int, ResolvedCall] = {}
         self.attrs: list[AttrAssign] = []
         self.det_anywhere = False
@@ -716,6 +717,7 @@ class _Simulation:
         if scope_id in self.visited:
             return state
         self.visited.add(scope_id)
+        self.trail.append(scope_id)
         if scope_id in self.seeded_scopes:
             state = State(ALL_DOMAINS, state.determinism)
         return self._run_events(scope_id, state)
@@ -851,8 +853,7 @@ class _Simulation:
         return (
             isinstance(key, ast.Constant)
             and key.value in self.c.determinism_env
-            and isinstance(value, ast.Constant)
-            and str(value.value) in self.c.determinism_env_true
+            and _constant_text(value) in self.c.determinism_env_true
         )
 
     def _env_call_enables(self, node: ast.Call) -> bool:
@@ -862,8 +863,7 @@ class _Simulation:
         return (
             isinstance(key, ast.Constant)
             and key.value in self.c.determinism_env
-            and isinstance(value, ast.Constant)
-            and str(value.value) in self.c.determinism_env_true
+            and _constant_text(value) in self.c.determinism_env_true
         )
 
     def run(self) -> FileFacts:
@@ -874,9 +874,13 @@ class _Simulation:
         # function on its own, so that a seed set in a function nobody calls counts for nothing.
         for scope in self.scopes:
             if scope.id not in self.visited and scope.kind in ("function", "lambda"):
-                saved = set(self.visited)
+                # Forget what this root's run entered (so the next root can enter it too),
+                # without copying the visited set per root: that was quadratic in big files.
+                mark = len(self.trail)
                 self._enter(scope.id, final)
-                self.visited = saved | {scope.id}
+                self.visited.difference_update(self.trail[mark:])
+                del self.trail[mark:]
+                self.visited.add(scope.id)
         self._mark_contexts()
         self._mark_unreferenced()
         calls = sorted(self.calls.values(), key=lambda r: (r.node.lineno, r.node.col_offset))
@@ -1031,6 +1035,22 @@ def _literal_none_seed(node: ast.Call, param: str, pos: int) -> bool:
     if value is None and len(node.args) > pos:
         value = node.args[pos]
     return isinstance(value, ast.Constant) and value.value is None
+
+
+def _constant_text(expr: ast.expr) -> str | None:
+    """A constant's value as environment text; None for non-constants and huge numbers.
+
+    ``str()`` of an int with more than 4300 digits raises ValueError (CPython's limit), and a
+    value that long is never a flag anyway.
+    """
+    if not isinstance(expr, ast.Constant):
+        return None
+    value = expr.value
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value).bit_length() > 64:
+        return None
+    if isinstance(value, (str, int, float, bool)):
+        return str(value)
+    return None
 
 
 def _parallel_calls_given(node: ast.Call, param: str, pos: int) -> bool:

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Finding:
     """A reproducibility hazard (or a file problem, ``TFD000``) at a location.
 
@@ -28,6 +28,13 @@ class Finding:
     end_column: int = 0
     cell: int | None = None
     args: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    def sort_key(self) -> tuple[str, int, int, int, str, str]:
+        # In a notebook, lines count inside cells, so the cell comes first.
+        return (self.path, self.cell or 0, self.line, self.column, self.code, self.message)
+
+    def __lt__(self, other: Finding) -> bool:
+        return self.sort_key() < other.sort_key()
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -16,7 +16,11 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 class SourceError(Exception):
-    """The file cannot be analysed; the message says why, in one line."""
+    """The file cannot be analysed; the message says why, in one line, ``line`` where."""
+
+    def __init__(self, message: str, line: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -55,14 +59,31 @@ def decode_python(raw: bytes, path: str) -> tuple[str, str]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as exc:
-        raise SourceError(f"bad encoding declaration: {exc.msg}") from exc
+        # detect_encoding also refuses invalid UTF-8 in the first two lines as an "invalid or
+        # missing encoding declaration": say which bytes are wrong when that is the cause.
+        encoding = "utf-8"
+        if raw.startswith(b"\xef\xbb\xbf") or _valid_utf8(raw):
+            raise SourceError(f"bad encoding declaration: {exc.msg}") from exc
     try:
         text = raw.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        bad = raw[exc.start : exc.end].hex(" ")
+        raise SourceError(f"cannot decode line {line} as {encoding}: invalid byte(s) {bad} ({exc.reason})",
+                          line) from exc
+    except LookupError as exc:
         raise SourceError(f"cannot decode as {encoding}: {exc}") from exc
     if text.startswith("\ufeff"):
         text = text[1:]
     return text, encoding
+
+
+def _valid_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def load_source(raw: bytes, path: str) -> Source:
@@ -95,7 +116,9 @@ def neutralise_magics(cell_text: str) -> str:
         env = _ENV_MAGIC.match(line)
         if env:
             # %env sets the variable in this process, exactly like os.environ does.
-            out.append(f"{env.group(1)}__import__('os').environ[{env.group(2)!r}] = {env.group(3)!r}")
+            # One line, binding only a private name, that the analysis resolves to os.environ.
+            out.append(f"{env.group(1)}import os as _tfdetlint_os; "
+                       f"_tfdetlint_os.environ[{env.group(2)!r}] = {env.group(3)!r}")
         elif stripped.startswith(("%", "!")) or (stripped.endswith("?") and not stripped.startswith("#")):
             out.append(indent + "pass")
         elif _SHELL_ASSIGN.match(line) and re.search(r"=\s*[!%]", line):
@@ -122,7 +145,13 @@ def load_notebook(raw: bytes, path: str) -> Source:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        text = "".join(source) if isinstance(source, list) else str(source)
+        if isinstance(source, list) and all(isinstance(part, str) for part in source):
+            text = "".join(source)
+        elif isinstance(source, str):
+            text = source
+        else:
+            raise SourceError(f"invalid notebook: the source of cell {index} is not text "
+                              "(a string or a list of strings)")
         text = neutralise_magics(text.replace("\r\n", "\n").replace("\r", "\n"))
         count = text.count("\n") + 1
         cells.append(Cell(index, line, count))

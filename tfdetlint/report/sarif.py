@@ -38,7 +38,8 @@ def _uri(path: str) -> str:
             candidate = candidate.relative_to(Path.cwd())
         except ValueError:
             return candidate.as_uri()
-    return quote(candidate.as_posix(), safe="/")
+    # surrogateescape: a file name that is not valid UTF-8 is percent-encoded byte for byte.
+    return quote(candidate.as_posix(), safe="/", errors="surrogateescape")
 
 
 def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
