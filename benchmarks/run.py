@@ -355,27 +355,47 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def run_row(row: Row, runs: int) -> None:
-    row.files = count_files(row.path)
-    env = child_env(row.env)
-    cwd = row.path
-    print(f"== {row.label}: {' '.join(row.cmd)}", file=sys.stderr)
-    if row.prime:
-        sample, err = measure(row.cmd, cwd, env)
-        print(f"   prime  cpu {sample.cpu:7.2f}s wall {sample.wall:7.2f}s", file=sys.stderr)
-        if sample.rc not in OK_CODES:
-            row.failed = f"prime run exited {sample.rc}: {err.strip()[-300:]}"
-            return
+def run_once(row: Row, label: str) -> Sample | None:
+    """One measured run of *row*; marks the row failed (and returns None) on a bad exit."""
+    sample, err = measure(row.cmd, row.path, child_env(row.env))
+    print(f"   {row.label:<28} {label:<6} cpu {sample.cpu:7.2f}s wall {sample.wall:7.2f}s "
+          f"rss {sample.maxrss_mb:5.0f}MB sum {sample.sum_rss_mb:5.0f}MB "
+          f"rc {sample.rc} out {sample.out_lines}", file=sys.stderr)
+    if sample.rc not in OK_CODES:
+        row.failed = f"{label} exited {sample.rc}: {' '.join(err.split())[-300:]}"
+        return None
+    return sample
+
+
+def run_all(rows: list[Row], runs: int) -> None:
+    """Prime the warm rows, then measure round-robin (run 1 of every row, run 2, ...)
+    so that slow drift of the machine hits every row alike."""
+    active = [row for row in rows if not row.skipped]
+    for row in active:
+        row.files = count_files(row.path)
+        print(f"== {row.label}: {' '.join(row.cmd)}", file=sys.stderr)
+    for row in active:
+        if row.prime:
+            run_once(row, "prime")
     for i in range(runs):
-        sample, err = measure(row.cmd, cwd, env)
-        print(f"   run {i + 1}  cpu {sample.cpu:7.2f}s wall {sample.wall:7.2f}s "
-              f"rss {sample.maxrss_mb:6.0f}MB sum {sample.sum_rss_mb:6.0f}MB "
-              f"rc {sample.rc} out {sample.out_lines}", file=sys.stderr)
-        if sample.rc not in OK_CODES:
-            row.failed = f"exited {sample.rc}: {err.strip()[-300:]}"
-            return
-        row.samples.append(sample)
-    check_accounting(row)
+        for row in active:
+            if row.failed:
+                continue
+            sample = run_once(row, f"run {i + 1}")
+            if sample is not None:
+                row.samples.append(sample)
+    for row in active:
+        if row.ok:
+            check_accounting(row)
+            note_plugin(row)
+
+
+def note_plugin(row: Row) -> None:
+    if row.key != "plugin":
+        return
+    tfd = int(row.median("tfd_lines"))
+    row.notes.append(f"{tfd} TFD findings in its output"
+                     + ("" if tfd else " - WARNING: is the plugin active?"))
 
 
 def check_accounting(row: Row) -> None:
@@ -609,9 +629,7 @@ def main(argv: list[str] | None = None) -> int:
         ctx = Context(src=src, runs=args.runs, plain_mode=args.plain_flake8,
                       cache_dir=Path(cache))
         rows = build_rows(ctx, only)
-        for row in rows:
-            if not row.skipped:
-                run_row(row, args.runs)
+        run_all(rows, args.runs)
     text = report(rows, ctx, args.targets)
     print(text)
     save(text, rows)
