@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -43,6 +44,7 @@ FLAKE8_DEPS = ("flake8", "pyflakes", "pycodestyle", "mccabe")
 DISABLE_ENV = "TFDETLINT_FLAKE8_DISABLE"
 OK_CODES = (0, 1)  # a linter exiting 1 because it found something has not failed
 PAGE = os.sysconf("SC_PAGE_SIZE")
+RULE_LINE = re.compile(r"^\s*[\w-]+ \([A-Z]+[0-9]+\),?$", re.MULTILINE)
 TICK = os.sysconf("SC_CLK_TCK")
 
 # --------------------------------------------------------------------- measuring
@@ -201,6 +203,7 @@ class Context:
     runs: int
     plain_mode: str
     cache_dir: Path
+    load_before: str = field(default_factory=lambda: loadavg())
     notes: list[str] = field(default_factory=list)
 
 
@@ -225,9 +228,11 @@ def tfd_plugin_installed() -> bool:
 
 
 def tfd_check_flags(exe: Path) -> list[str]:
-    """``--exit-zero`` if this tfdetlint build knows it (else exit 1 is accepted)."""
+    """``--exit-zero`` (else exit 1 is accepted) and ``--isolated`` (no config files, as
+    for flake8 and ruff), each only if this tfdetlint build knows it."""
     res = subprocess.run([str(exe), "check", "--help"], capture_output=True, text=True)
-    return ["--exit-zero"] if "--exit-zero" in res.stdout + res.stderr else []
+    text = res.stdout + res.stderr
+    return [flag for flag in ("--exit-zero", "--isolated") if flag in text]
 
 
 def tfd_rows(ctx: Context) -> list[Row]:
@@ -334,12 +339,26 @@ def ruff_rows(ctx: Context) -> list[Row]:
         return [Row(k, lab, [], ctx.src, skipped=f"not installed: no {BIN / 'ruff'}")
                 for k, lab in labels]
     # --isolated: ruff's own defaults, not the [tool.ruff] of this repo's pyproject.toml.
-    base = [str(exe), "check", "--isolated", "--no-cache", "--exit-zero"]
+    # concise: one line per finding, like flake8 (the default "full" format renders snippets).
+    base = [str(exe), "check", "--isolated", "--no-cache", "--exit-zero",
+            "--output-format", "concise"]
     rows = [Row("ruff-efw", labels[0][1], [*base, "--select", "E,F,W", str(ctx.src)], ctx.src),
             Row("ruff", labels[1][1], [*base, str(ctx.src)], ctx.src)]
-    for row in rows:
+    for row, select in zip(rows, (["--select", "E,F,W"], []), strict=True):
         row.notes.append("multi-threaded (uses every core); CPU is all threads")
+        row.notes.append(f"{ruff_rule_count(exe, ctx.src, select)} rules enabled")
     return rows
+
+
+def ruff_rule_count(exe: Path, src: Path, select: list[str]) -> int | str:
+    """How many rules ruff enables for the first corpus file (from --show-settings)."""
+    first = next(iter(sorted(src.rglob("*.py"))), None)
+    if first is None:
+        return "?"
+    res = subprocess.run([str(exe), "check", "--isolated", *select, "--show-settings",
+                          str(first)], capture_output=True, text=True)
+    block = res.stdout.partition("linter.rules.enabled = [")[2].partition("]")[0]
+    return len(RULE_LINE.findall(block)) if block else "?"
 
 
 ROW_BUILDERS: tuple[Callable[[Context], list[Row]], ...] = (flake8_rows, ruff_rows, tfd_rows)
@@ -432,20 +451,21 @@ def table(rows: list[Row]) -> str:
     base = find(rows, "flake8")
     lines = [
         "| Row | Files | CPU s | Wall s | Files/s | CPU ms/file | Peak RSS MB "
-        "| Sum RSS MB (procs) | CPU/file vs flake8 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Sum RSS MB (procs) | CPU/file vs flake8 | Out lines |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         if not row.ok:
             why = row.skipped or f"FAILED: {row.failed}"
-            lines.append(f"| {row.label} | {row.files or '-'} | {why} | | | | | | |")
+            lines.append(f"| {row.label} | {row.files or '-'} | {why} | | | | | | | |")
             continue
         cpu, wall = row.median("cpu"), row.median("wall")
         procs = max(s.procs for s in row.samples)
         lines.append(
             f"| {row.label} | {row.files} | {cpu:.2f} | {wall:.2f} | {row.files / wall:.0f} "
             f"| {1000 * cpu / row.files:.2f} | {row.median('maxrss_mb'):.0f} "
-            f"| {row.median('sum_rss_mb'):.0f} ({procs}) | {fmt(ratio(row, base))} |"
+            f"| {row.median('sum_rss_mb'):.0f} ({procs}) | {fmt(ratio(row, base))} "
+            f"| {row.median('out_lines'):.0f} |"
         )
     return "\n".join(lines)
 
@@ -551,14 +571,39 @@ def versions() -> str:
             out.append(f"{name}: not installed")
             continue
         res = subprocess.run([str(exe), "--version"], capture_output=True, text=True)
-        text = " ".join(res.stdout.split()) if res.returncode == 0 else "(version unknown)"
-        out.append(f"{name} {text}")
+        text = " ".join(res.stdout.split()) if res.returncode == 0 else "(--version failed)"
+        out.append(f"{name} {text}{install_source(name)}")
     return "; ".join(out)
+
+
+def loadavg() -> str:
+    return " ".join(read_text("/proc/loadavg").split()[:3])
+
+
+def install_source(dist: str) -> str:
+    """' (editable: /path)' for a distribution installed from a local checkout."""
+    try:
+        raw = metadata.distribution(dist).read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return ""
+    if not raw:
+        return ""
+    url = json.loads(raw).get("url", "")
+    path = url.removeprefix("file://")
+    if not path or not Path(path).is_dir():
+        return f" ({url})"
+    head = subprocess.run(["git", "-C", path, "log", "-1", "--format=%h %s"],
+                          capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "--no-optional-locks", "-C", path, "status", "--porcelain",
+                            "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return f" (from {path} at {head or '?'}{', with uncommitted changes' if dirty else ''})"
 
 
 def report(rows: list[Row], ctx: Context, with_targets: bool) -> str:
     parts = [
         f"Machine: {machine()}",
+        f"Load average (1/5/15 min) before: {ctx.load_before}; after: {loadavg()}",
         f"Tools: {versions()}",
         f"Corpus: {ctx.src} — medians of {ctx.runs} runs",
         "",
