@@ -42,7 +42,7 @@ BIN = Path(sys.executable).parent
 FLAKE8_PLAIN_VENV = OUT / "venv-flake8-plain"
 FLAKE8_DEPS = ("flake8", "pyflakes", "pycodestyle", "mccabe")
 DISABLE_ENV = "TFDETLINT_FLAKE8_DISABLE"
-OK_CODES = (0, 1)  # a linter exiting 1 because it found something has not failed
+OK_CODES = (0, 1)  # without --exit-zero, exit 1 means findings, not failure
 PAGE = os.sysconf("SC_PAGE_SIZE")
 RULE_LINE = re.compile(r"^\s*[\w-]+ \([A-Z]+[0-9]+\),?$", re.MULTILINE)
 TICK = os.sysconf("SC_CLK_TCK")
@@ -184,6 +184,7 @@ class Row:
     files: int = 0
     env: dict[str, str] = field(default_factory=dict)
     prime: bool = False  # run once unmeasured first (warm cache row)
+    ok_codes: tuple[int, ...] = (0,)  # set in build_rows: (0,) under --exit-zero
     samples: list[Sample] = field(default_factory=list)
     skipped: str = ""
     failed: str = ""
@@ -204,6 +205,7 @@ class Context:
     plain_mode: str
     cache_dir: Path
     load_before: str = field(default_factory=lambda: loadavg())
+    tools_before: str = field(default_factory=lambda: versions())
     notes: list[str] = field(default_factory=list)
 
 
@@ -374,19 +376,34 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def run_once(row: Row, label: str) -> Sample | None:
+def running_procs() -> int:
+    """Runnable tasks on the machine right now (4th field of /proc/loadavg), minus us."""
+    fields = read_text("/proc/loadavg").split()
+    return int(fields[3].split("/")[0]) - 1 if len(fields) > 3 else 0
+
+
+def wait_idle(limit: float) -> None:
+    """Wait up to *limit* s until nothing else is runnable for 1 s (10 samples)."""
+    deadline, quiet = time.monotonic() + limit, 0
+    while time.monotonic() < deadline and quiet < 10:
+        quiet = quiet + 1 if running_procs() == 0 else 0
+        time.sleep(0.1)
+
+
+def run_once(row: Row, label: str, idle_wait: float) -> Sample | None:
     """One measured run of *row*; marks the row failed (and returns None) on a bad exit."""
+    wait_idle(idle_wait)
     sample, err = measure(row.cmd, row.path, child_env(row.env))
     print(f"   {row.label:<28} {label:<6} cpu {sample.cpu:7.2f}s wall {sample.wall:7.2f}s "
           f"rss {sample.maxrss_mb:5.0f}MB sum {sample.sum_rss_mb:5.0f}MB "
           f"rc {sample.rc} out {sample.out_lines}", file=sys.stderr)
-    if sample.rc not in OK_CODES:
+    if sample.rc not in row.ok_codes:
         row.failed = f"{label} exited {sample.rc}: {' '.join(err.split())[-300:]}"
         return None
     return sample
 
 
-def run_all(rows: list[Row], runs: int) -> None:
+def run_all(rows: list[Row], runs: int, idle_wait: float) -> None:
     """Prime the warm rows, then measure round-robin (run 1 of every row, run 2, ...)
     so that slow drift of the machine hits every row alike."""
     active = [row for row in rows if not row.skipped]
@@ -395,18 +412,29 @@ def run_all(rows: list[Row], runs: int) -> None:
         print(f"== {row.label}: {' '.join(row.cmd)}", file=sys.stderr)
     for row in active:
         if row.prime:
-            run_once(row, "prime")
+            run_once(row, "prime", idle_wait)
     for i in range(runs):
         for row in active:
             if row.failed:
                 continue
-            sample = run_once(row, f"run {i + 1}")
+            sample = run_once(row, f"run {i + 1}", idle_wait)
             if sample is not None:
                 row.samples.append(sample)
     for row in active:
         if row.ok:
             check_accounting(row)
             note_plugin(row)
+            note_contention(row)
+
+
+def note_contention(row: Row) -> None:
+    """A one-process run whose wall exceeds its CPU waited for a core: the box was busy."""
+    if max(s.procs for s in row.samples) > 1 or row.key.startswith("ruff"):
+        return
+    cpu, wall = row.median("cpu"), row.median("wall")
+    if wall > 1.15 * cpu + 0.2:
+        row.notes.append(f"WARNING: wall {wall:.1f}s vs CPU {cpu:.1f}s in one process: "
+                         "the machine was busy, wall (and CPU) figures are inflated")
 
 
 def note_plugin(row: Row) -> None:
@@ -426,6 +454,8 @@ def check_accounting(row: Row) -> None:
 
 def build_rows(ctx: Context, only: set[str]) -> list[Row]:
     rows = [row for build in ROW_BUILDERS for row in build(ctx)]
+    for row in rows:
+        row.ok_codes = (0,) if "--exit-zero" in row.cmd else OK_CODES
     return [row for row in rows if row.key in only]
 
 
@@ -604,13 +634,15 @@ def report(rows: list[Row], ctx: Context, with_targets: bool) -> str:
     parts = [
         f"Machine: {machine()}",
         f"Load average (1/5/15 min) before: {ctx.load_before}; after: {loadavg()}",
-        f"Tools: {versions()}",
+        f"Tools: {ctx.tools_before}",
         f"Corpus: {ctx.src} — medians of {ctx.runs} runs",
         "",
         table(rows),
         "",
         commands(rows),
     ]
+    if versions() != ctx.tools_before:
+        ctx.notes.append(f"WARNING: the tools changed during the run; now: {versions()}")
     if ctx.notes:
         parts += ["", *(f"Note: {n}" for n in ctx.notes)]
     if with_targets:
@@ -654,6 +686,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--plain-flake8", choices=("venv", "env"), default="venv",
                     help="baseline when the plugin is installed: a separate venv without "
                     f"tfdetlint (default) or the same flake8 with {DISABLE_ENV}=1")
+    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
+                    help="before each run, wait up to S seconds until no other process "
+                    "is runnable for 1 s (for shared machines; default 0: don't wait)")
     ap.add_argument("--profile", action="store_true",
                     help="only write a pyinstrument profile of a cold run to out/profile.txt")
     return ap.parse_args(argv)
@@ -674,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
         ctx = Context(src=src, runs=args.runs, plain_mode=args.plain_flake8,
                       cache_dir=Path(cache))
         rows = build_rows(ctx, only)
-        run_all(rows, args.runs)
+        run_all(rows, args.runs, args.wait_idle)
     text = report(rows, ctx, args.targets)
     print(text)
     save(text, rows)
