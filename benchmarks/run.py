@@ -664,7 +664,7 @@ def profile(src: Path) -> int:
     cmd = [str(pyi), "-r", "text", "-o", str(dest), str(exe), "check", "--quiet",
            *tfd_check_flags(exe), "--no-cache", "--jobs", "1", str(src)]
     print(" ".join(cmd), file=sys.stderr)
-    rc = subprocess.run(cmd, cwd=src).returncode
+    rc = subprocess.run(cmd, cwd=src, stdout=subprocess.DEVNULL).returncode
     if rc not in OK_CODES:
         return rc
     print(f"wrote {dest}")
