@@ -34,10 +34,10 @@ NEEDLES: tuple[bytes, ...] = (
 class Tally:
     files: int = 0
     lines: int = 0
-    bytes: int = 0
+    size: int = 0
     hit_files: int = 0
     hit_lines: int = 0
-    hit_bytes: int = 0
+    hit_size: int = 0
     per_needle: Counter[bytes] = field(default_factory=Counter)
     only_needle: Counter[bytes] = field(default_factory=Counter)
 
@@ -45,7 +45,7 @@ class Tally:
         lines = data.count(b"\n")
         self.files += 1
         self.lines += lines
-        self.bytes += len(data)
+        self.size += len(data)
         found = [n for n in NEEDLES if n in data]
         self.per_needle.update(found)
         if len(found) == 1:
@@ -53,7 +53,7 @@ class Tally:
         if found:
             self.hit_files += 1
             self.hit_lines += lines
-            self.hit_bytes += len(data)
+            self.hit_size += len(data)
 
 
 def pct(part: int, whole: int) -> str:
@@ -70,7 +70,7 @@ def tally(root: Path) -> Tally:
 
 def print_overall(name: str, t: Tally) -> None:
     print(f"| {name} | {t.files} | {t.hit_files} | {pct(t.hit_files, t.files)} "
-          f"| {pct(t.hit_lines, t.lines)} | {pct(t.hit_bytes, t.bytes)} |")
+          f"| {pct(t.hit_lines, t.lines)} | {pct(t.hit_size, t.size)} |")
 
 
 def print_needles(t: Tally) -> None:

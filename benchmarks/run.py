@@ -191,7 +191,7 @@ class Row:
     notes: list[str] = field(default_factory=list)
 
     def median(self, attr: str) -> float:
-        return statistics.median(getattr(s, attr) for s in self.samples)
+        return float(statistics.median(float(getattr(s, attr)) for s in self.samples))
 
     @property
     def ok(self) -> bool:
@@ -294,7 +294,8 @@ def plain_flake8_row(ctx: Context, exe: Path) -> Row:
         venv_exe = ensure_plain_venv()
         if venv_exe is not None:
             row = Row("flake8", "flake8 (plain)", flake8_cmd(venv_exe, ctx.src), ctx.src)
-            row.notes.append(f"separate venv without tfdetlint: {FLAKE8_PLAIN_VENV}")
+            pins = (FLAKE8_PLAIN_VENV / ".pins").read_text()
+            row.notes.append(f"separate venv without tfdetlint: {FLAKE8_PLAIN_VENV} ({pins})")
             extra = other_flake8_plugins()
             if extra:
                 ctx.notes.append(f"the plain-flake8 venv also lacks these plugins: {extra}")
