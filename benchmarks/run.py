@@ -204,6 +204,7 @@ class Context:
     runs: int
     plain_mode: str
     cache_dir: Path
+    started: str = field(default_factory=lambda: machine())
     load_before: str = field(default_factory=lambda: loadavg())
     tools_before: str = field(default_factory=lambda: versions())
     notes: list[str] = field(default_factory=list)
@@ -633,7 +634,7 @@ def install_source(dist: str) -> str:
 
 def report(rows: list[Row], ctx: Context, with_targets: bool) -> str:
     parts = [
-        f"Machine: {machine()}",
+        f"Machine (at start): {ctx.started}",
         f"Load average (1/5/15 min) before: {ctx.load_before}; after: {loadavg()}",
         f"Tools: {ctx.tools_before}",
         f"Corpus: {ctx.src} — medians of {ctx.runs} runs",
