@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +46,25 @@ class Settings:
     determinism_functions: tuple[str, ...] = ()
     config_file: Path | None = None
 
-    def relative(self, path: Path) -> str:
-        try:
-            return safe_resolve(path).relative_to(safe_resolve(self.root)).as_posix()
-        except ValueError:
-            return path.as_posix()
+    def relative(self, path: Path | str) -> str:
+        """The path relative to the config folder, as globs in the config are written.
+
+        Pure string work (no symlink resolution): globs match the paths users see, and this runs
+        for every file on the serial part of a run.
+        """
+        absolute = os.path.abspath(path)
+        rel = os.path.relpath(absolute, _absolute_root(str(self.root)))
+        if rel == ".." or rel.startswith("../"):
+            return Path(path).as_posix()
+        return rel.replace(os.sep, "/")
+
+    @property
+    def exclude_regex(self) -> re.Pattern[str]:
+        return _exclude_regex((*self.exclude, *self.extend_exclude))
 
     def force_script(self, path: Path) -> bool | None:
+        if not self.libraries and not self.scripts:
+            return None
         rel = self.relative(path)
         if any(_glob(rel, g) for g in self.libraries):
             return False
@@ -59,6 +73,8 @@ class Settings:
         return None
 
     def ignored_codes(self, path: Path) -> tuple[str, ...]:
+        if not self.per_file_ignores:
+            return self.ignore
         rel = self.relative(path)
         codes = [c for pattern, cs in self.per_file_ignores if _glob(rel, pattern) for c in cs]
         return (*self.ignore, *codes)
@@ -81,6 +97,19 @@ def _glob(rel: str, pattern: str) -> bool:
     if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, pattern + "/*"):
         return True
     return "/" not in pattern and any(fnmatch.fnmatch(part, pattern) for part in rel.split("/"))
+
+
+@lru_cache(maxsize=64)
+def _absolute_root(root: str) -> str:
+    return os.path.abspath(root)
+
+
+@lru_cache(maxsize=16)
+def _exclude_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """All exclude globs as one regex (fnmatch semantics), matched against names and paths."""
+    if not patterns:
+        return re.compile(r"(?!)")
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
 
 
 def safe_resolve(path: Path) -> Path:

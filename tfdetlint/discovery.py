@@ -66,11 +66,8 @@ class GitIgnore:
 
 
 def _excluded(path: Path, settings: Settings) -> bool:
-    rel = settings.relative(path)
-    for pattern in (*settings.exclude, *settings.extend_exclude):
-        if fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(rel, pattern):
-            return True
-    return False
+    regex = settings.exclude_regex
+    return bool(regex.match(path.name) or regex.match(settings.relative(path)))
 
 
 def _git_ignored(path: Path, is_dir: bool, ignores: list[GitIgnore]) -> bool:
@@ -94,10 +91,22 @@ def _link_problem(path: Path) -> str | None:
     return "broken symbolic link"
 
 
+def _identity(path: Path) -> object:
+    """The same file reached twice (a path given and also walked, a symlink) has one identity.
+
+    One stat call; resolving the path would cost a system call per component.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return safe_resolve(path)
+    return (st.st_dev, st.st_ino)
+
+
 def find_files(paths: list[Path], settings: Settings) -> tuple[list[Path], list[Problem]]:
     files: list[Path] = []
     problems: list[Problem] = []
-    seen: set[Path] = set()
+    seen: set[object] = set()
     for path in paths:
         link = _link_problem(path)
         if not path.exists() and not path.is_symlink():
@@ -106,12 +115,12 @@ def find_files(paths: list[Path], settings: Settings) -> tuple[list[Path], list[
             problems.append(Problem(str(path), link))
         elif path.is_dir():
             for found in _walk(path, settings, problems):
-                key = safe_resolve(found)
+                key = _identity(found)
                 if key not in seen:
                     seen.add(key)
                     files.append(found)
         else:
-            key = safe_resolve(path)
+            key = _identity(path)
             if key not in seen:
                 seen.add(key)
                 files.append(path)

@@ -80,12 +80,13 @@ def analyse(raw: bytes, path: str, options: Options = Options(), project: Projec
 
 
 def check_source(source: Source, options: Options = Options(), catalogue: Catalogue | None = None,
-                 project: ProjectIndex | None = None) -> list[Finding]:
+                 project: ProjectIndex | None = None, tree: ast.Module | None = None) -> list[Finding]:
+    """Findings for decoded source; ``tree`` is its AST when the caller already has it (flake8)."""
     catalogue = catalogue or load_catalogue()
     if source.skip_reason is not None or not source.text.strip() or file_is_exempt(source.text):
         return []
     try:
-        return _analyse(source, options, catalogue, project)
+        return _analyse(source, options, catalogue, project, tree)
     except RecursionError:
         pass
     try:
@@ -125,12 +126,14 @@ def _with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
     return outcome[0]
 
 
-def _analyse(source: Source, options: Options, catalogue: Catalogue, project: ProjectIndex | None) -> list[Finding]:
+def _analyse(source: Source, options: Options, catalogue: Catalogue, project: ProjectIndex | None,
+             tree: ast.Module | None = None) -> list[Finding]:
     """Parse and check; parse problems become TFD000. May raise RecursionError."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
-            tree = ast.parse(source.text, filename=source.path)
+        if tree is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
+                tree = ast.parse(source.text, filename=source.path)
     except SyntaxError as exc:
         cell, line = source.locate(exc.lineno or 1)
         where = f" in cell {cell}" if cell is not None else ""

@@ -39,9 +39,11 @@ class Plugin:
     # Settings (or the configuration error) per folder: one pyproject lookup per folder, not per file.
     _settings: ClassVar[dict[Path, Any]] = {}
     _projects: ClassVar[dict[Any, Any]] = {}
+    _roots: ClassVar[dict[Path, Any]] = {}
 
     def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str) -> None:
-        del tree  # accepted only so that flake8 runs us as a tree plugin; see the module docstring
+        # flake8 parsed "".join(lines) already: reusing its tree saves a second parse per file.
+        self.tree = tree if isinstance(tree, ast.Module) else None
         self.lines = lines
         self.filename = filename
 
@@ -87,6 +89,7 @@ class Plugin:
         cls.library_globs = tuple(getattr(options, "tfdetlint_library_globs", None) or ())
         cls._settings = {}
         cls._projects = {}
+        cls._roots = {}
 
     def run(self) -> Iterator[Result]:
         if os.environ.get(DISABLE_ENV) == "1":
@@ -116,7 +119,7 @@ class Plugin:
         if not could_match(text.encode("utf-8", "surrogatepass"), catalogue, force_script=force_script):
             return
         project = self._project_for(path, settings, options.keras_version)
-        for finding in check_source(Source(self.filename, text), options, catalogue, project):
+        for finding in check_source(Source(self.filename, text), options, catalogue, project, self.tree):
             # [tool.tfdetlint] select/ignore apply as they do for `tfdetlint check`; flake8's own
             # --select/--ignore/noqa then filter what we yield. (A file that does not parse never
             # gets here: flake8 reports E999 and skips the tree plugins.)
@@ -133,7 +136,10 @@ class Plugin:
         from tfdetlint.project import project_roots
         from tfdetlint.runner import project_index
 
-        roots = project_roots([path], settings.root if settings.config_file else None)
+        folder = path.parent
+        roots = cls._roots.get(folder)
+        if roots is None:
+            roots = cls._roots[folder] = project_roots([path], settings.root if settings.config_file else None)
         key = (roots, keras_version, settings.seed_functions, settings.determinism_functions)
         if key not in cls._projects:
             cls._projects[key] = project_index(replace(settings, keras_version=keras_version), roots)

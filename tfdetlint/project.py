@@ -43,6 +43,7 @@ class ProjectIndex:
     _effects: dict[tuple[Path, str], tuple[Effect | None, frozenset[str]]] = field(default_factory=dict)
     _busy: set[tuple[Path, str]] = field(default_factory=set)
     _digests: dict[str, str] = field(default_factory=dict)
+    _files: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # stat calls are the cost
     _reading: list[set[str]] = field(default_factory=list)  # files read, per summary being computed
 
     def start_file(self) -> None:
@@ -61,6 +62,13 @@ class ProjectIndex:
     # ---- modules to files
     def module_file(self, module: str, importer: str | None = None) -> Path | None:
         """The file of ``module`` (``a.b`` or relative ``..a.b`` from ``importer``), if it is ours."""
+        relative = module.startswith(".")
+        key = (module, str(Path(importer).parent) if relative and importer else "")
+        if key not in self._files:
+            self._files[key] = self._find_module_file(module, importer)
+        return self._files[key]
+
+    def _find_module_file(self, module: str, importer: str | None) -> Path | None:
         level = len(module) - len(module.lstrip("."))
         parts = [p for p in module.lstrip(".").split(".") if p]
         if level:
