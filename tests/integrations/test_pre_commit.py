@@ -160,3 +160,61 @@ def test_fix_hook_repairs_the_file(repo: tuple[Path, dict[str, str]]) -> None:
     assert (root / "train.py").read_text(encoding="utf-8") != HAZARD
     checked = pre_commit(root, env, "run", "tfdetlint", "--files", "train.py")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+SEED_HELPER = """\
+import random
+import numpy as np
+import tensorflow as tf
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.random.set_seed(seed)
+"""
+
+TRAINING = """\
+import keras
+import tensorflow as tf
+from utils import seed_everything
+
+
+def main():
+    seed_everything(0)
+    tf.random.normal([1])
+    keras.layers.Dropout(0.5)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_one_changed_file_sees_the_projects_seeding_helper(repo: tuple[Path, dict[str, str]]) -> None:
+    """Issue 8: pre-commit passes only the changed file; its helper module is still followed."""
+    root, env = repo
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, timeout=60)
+
+    (root / "utils.py").write_text(SEED_HELPER, encoding="utf-8")
+    (root / "train.py").write_text(TRAINING, encoding="utf-8")
+    git("add", "utils.py", "train.py")
+    git("commit", "-q", "-m", "project", "--no-verify")
+    (root / "train.py").write_text(TRAINING + "# tuned\n", encoding="utf-8")
+    git("add", "train.py")
+    clean = pre_commit(root, env, "run", "tfdetlint")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+    # The helper stops seeding Python's random: Keras 3 layers are no longer covered.
+    (root / "utils.py").write_text(SEED_HELPER.replace("    random.seed(seed)\n", ""), encoding="utf-8")
+    git("add", "utils.py")
+    git("commit", "-q", "-m", "helper", "--no-verify")
+    (root / "train.py").write_text(TRAINING + "# tuned again\n", encoding="utf-8")
+    git("add", "train.py")
+    failed = pre_commit(root, env, "run", "tfdetlint")
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0, output
+    assert "train.py:9:18: TFD102" in output
+    assert "seed_everything() in utils.py seeds NumPy and TensorFlow but not Python's random" in output
