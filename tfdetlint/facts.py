@@ -882,7 +882,6 @@ class _Simulation:
                 del self.trail[mark:]
                 self.visited.add(scope.id)
         self._mark_contexts()
-        self._mark_unreferenced()
         calls = sorted(self.calls.values(), key=lambda r: (r.node.lineno, r.node.col_offset))
         is_test = self._is_test_module()
         if is_test:
@@ -893,6 +892,9 @@ class _Simulation:
             for call in calls:
                 call.session_without_train_op = call.api == self.c.session_run
         script, reason = self._script_status(calls, is_test)
+        if script:
+            # Only script-only rules read it, and most modules are libraries: skip the extra walk.
+            self._mark_unreferenced()
         return FileFacts(
             calls=calls,
             attr_assigns=self.attrs,
