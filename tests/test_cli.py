@@ -106,3 +106,31 @@ def test_cache_is_keyed_on_options(tmp_path: Path) -> None:
     cache = str(tmp_path / "c")
     assert run(["--cache-dir", cache, "m.py", "-q"], tmp_path).returncode == 1
     assert run(["--cache-dir", cache, "m.py", "-q", "--keras-version", "2"], tmp_path).returncode == 0
+
+
+def test_file_edited_between_reads_is_cached_under_what_was_analysed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker reads the file again; the entry must be keyed on the bytes it analysed."""
+    from tfdetlint import runner
+    from tfdetlint.cache import Cache
+    from tfdetlint.config import Settings
+
+    script = tmp_path / "train.py"
+    script.write_text(CLEAN)
+    real = runner.read_bytes
+    calls = {"n": 0}
+
+    def edit_after_first_read(path: Path) -> bytes | object:
+        calls["n"] += 1
+        data = real(path)
+        if calls["n"] == 1:
+            script.write_text(HAZARD)  # edited after the parent read it, before the worker does
+        return data
+
+    monkeypatch.setattr(runner, "read_bytes", edit_after_first_read)
+    cache = Cache(tmp_path / "cache", salt="t")
+    first = runner.run([script], Settings(root=tmp_path), jobs=1, cache=cache)
+    assert [f.code for f in first.findings] == ["TFD101", "TFD501"]  # the worker saw the edited file
+    monkeypatch.setattr(runner, "read_bytes", real)
+    script.write_text(CLEAN)  # back to the first content: must not be served the hazard
+    again = runner.run([script], Settings(root=tmp_path), jobs=1, cache=cache)
+    assert again.findings == []

@@ -52,11 +52,15 @@ class Cache:
         self._ready = False
 
     def key(self, raw: bytes, options: str) -> str:
-        digest = hashlib.blake2b(self.salt, digest_size=20)
-        digest.update(options.encode())
-        digest.update(b"\0")
-        digest.update(raw)
-        return digest.hexdigest()
+        return self.key_for(digest(raw), options)
+
+    def key_for(self, content_digest: str, options: str) -> str:
+        """The entry for content with this digest, checked with these options."""
+        key = hashlib.blake2b(self.salt, digest_size=20)
+        key.update(options.encode())
+        key.update(b"\0")
+        key.update(content_digest.encode())
+        return key.hexdigest()
 
     def _entry(self, key: str) -> Path:
         return self.directory / "v1" / key[:2] / f"{key[2:]}.json"

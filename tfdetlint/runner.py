@@ -15,7 +15,7 @@ from tfdetlint.catalogue import load_catalogue
 from tfdetlint.config import Settings
 from tfdetlint.engine import Analysis, Options, analyse, problem
 from tfdetlint.findings import Finding
-from tfdetlint.project import ProjectIndex
+from tfdetlint.project import ProjectIndex, digest
 
 # Below this many files to analyse, starting workers costs more than it saves.
 MIN_FILES_PER_WORKER = 16
@@ -57,12 +57,16 @@ def project_index(settings: Settings, roots: tuple[Path, ...]) -> ProjectIndex:
     )
 
 
-def analyse_path(path: str, options: Options) -> Analysis:
-    """Worker entry point: read and check one file. Never raises."""
+def analyse_path(path: str, options: Options) -> tuple[Analysis, str | None]:
+    """Worker entry point: read and check one file; also the digest of the bytes checked.
+
+    The cache entry is keyed on what the worker read, not on an earlier read, so a file edited
+    meanwhile is never stored under its old content. Never raises.
+    """
     raw = read_bytes(Path(path))
     if isinstance(raw, Finding):
-        return Analysis([raw], {})
-    return analyse_bytes(raw, path, options)
+        return Analysis([raw], {}), None
+    return analyse_bytes(raw, path, options), digest(raw)
 
 
 def analyse_bytes(raw: bytes, path: str, options: Options) -> Analysis:
@@ -72,7 +76,7 @@ def analyse_bytes(raw: bytes, path: str, options: Options) -> Analysis:
         return Analysis([problem(path, f"internal error while checking this file: {type(exc).__name__}: {exc}")], {})
 
 
-def _analyse_batch(batch: list[tuple[str, Options]]) -> list[Analysis]:
+def _analyse_batch(batch: list[tuple[str, Options]]) -> list[tuple[Analysis, str | None]]:
     return [analyse_path(path, options) for path, options in batch]
 
 
@@ -96,40 +100,39 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
     _PROJECT = project_index(settings, roots)
     result = RunResult()
     catalogue = load_catalogue()
-    misses: list[tuple[str, Options, str | None]] = []
+    misses: list[tuple[str, Options]] = []
     for path in files:
         result.files_checked += 1
         options = options_for(path, settings)
         if cache is None:
-            misses.append((str(path), options, None))
+            misses.append((str(path), options))
             continue
         raw = read_bytes(path)
         if isinstance(raw, Finding):
             result.findings.append(raw)
             continue
-        key = cache.key(raw, options.fingerprint() + catalogue.digest)
-        hit = cache.get(key, str(path))
+        hit = cache.get(cache.key(raw, options.fingerprint() + catalogue.digest), str(path))
         if hit is not None:
             result.cache_hits += 1
             result.findings.extend(hit)
         else:
-            misses.append((str(path), options, key))
+            misses.append((str(path), options))
     workers = resolve_jobs(jobs, len(misses))
     if workers <= 1:
-        outputs = [analyse_path(path, options) for path, options, _ in misses]
+        outputs = [analyse_path(path, options) for path, options in misses]
     else:
         outputs = _parallel(misses, workers)
-    for (_, _, cache_key), analysis in zip(misses, outputs, strict=True):
+    for (_, options), (analysis, content) in zip(misses, outputs, strict=True):
         found = analysis.findings
         result.findings.extend(found)
-        if cache is not None and cache_key is not None and not any(f.code == "TFD000" and "internal error" in f.message for f in found):
-            cache.put(cache_key, found, analysis.dependencies)
+        internal_error = any(f.code == "TFD000" and "internal error" in f.message for f in found)
+        if cache is not None and content is not None and not internal_error:
+            cache.put(cache.key_for(content, options.fingerprint() + catalogue.digest), found, analysis.dependencies)
     result.findings.sort()
     return result
 
 
-def _parallel(misses: list[tuple[str, Options, str | None]], workers: int) -> list[Analysis]:
-    items = [(path, options) for path, options, _ in misses]
+def _parallel(items: list[tuple[str, Options]], workers: int) -> list[tuple[Analysis, str | None]]:
     # Interleaved batches keep big files spread over the workers; order is restored below.
     size = max(1, min(64, len(items) // (workers * 4) or 1))
     batches = [items[i : i + size] for i in range(0, len(items), size)]
