@@ -10,7 +10,7 @@ import hashlib
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -192,7 +192,6 @@ class Catalogue:
     seeded_test_bases: frozenset[str]
     test_main_calls: frozenset[str]
     digest: str
-    triggers: frozenset[str] = field(default=frozenset())
 
     def canonical(self, name: str) -> str:
         """Rewrite a resolved dotted name to its canonical spelling (names.toml)."""
@@ -381,26 +380,6 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
         test_main_calls=frozenset(tests["main_calls"]),
         digest=digest,
     )
-    return _with_triggers(catalogue, names["roots"]["names"])
-
-
-def _with_triggers(catalogue: Catalogue, roots: list[str]) -> Catalogue:
-    """The identifiers a file must contain for any API in the catalogue to be called in it."""
-    leaves: set[str] = set()
-    for mapping in (
-        catalogue.random_apis,
-        catalogue.ops,
-        catalogue.order_apis,
-        catalogue.setters,
-        catalogue.consumers,
-        catalogue.parallel_stages,
-    ):
-        leaves.update(name.rsplit(".", 1)[-1] for name in mapping)
-    leaves.update(n.rsplit(".", 1)[-1] for n in catalogue.determinism_functions)
-    leaves.update(catalogue.determinism_env)
-    for rule in catalogue.attribute_rules:
-        leaves.update(rule.names)
-    object.__setattr__(catalogue, "triggers", frozenset(leaves))
     return catalogue
 
 

@@ -15,6 +15,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from tfdetlint.arguments import argument, is_none
 from tfdetlint.catalogue import Catalogue
 from tfdetlint.project import Effect, ProjectIndex
 
@@ -776,13 +777,13 @@ class _Simulation:
                 return self._invoke(target_scope, state)
         setter = self.c.setters.get(api)
         if setter is not None:
-            if _literal_none_seed(site.node, setter.seed_param, setter.seed_pos):
-                return state  # set_seed(None) / set_global_generator(None) un-seeds, it seeds nothing
-            seed = site.node.args[0] if site.node.args else next(
-                (k.value for k in site.node.keywords if k.arg == setter.seed_param), None)
-            source = self._entropy_in(seed, site.scope) if seed is not None else None
-            if source is not None:
-                self.entropy_seeds.append(source)
+            seed = argument(site.node, setter.seed_param, setter.seed_pos)
+            if isinstance(seed, ast.expr):
+                if is_none(seed):
+                    return state  # set_seed(None) / set_global_generator(None) un-seeds, it seeds nothing
+                source = self._entropy_in(seed, site.scope)
+                if source is not None:
+                    self.entropy_seeds.append(source)
             return state.seeded(setter.domains)
         if api in self.c.determinism_functions:
             self.det_anywhere = True
@@ -849,17 +850,13 @@ class _Simulation:
         owner = self.b.value_of(target.value, scope)
         if owner.qname != "os.environ":
             return False
-        key = target.slice
-        return (
-            isinstance(key, ast.Constant)
-            and key.value in self.c.determinism_env
-            and _constant_text(value) in self.c.determinism_env_true
-        )
+        return self._enables_determinism(target.slice, value)
 
     def _env_call_enables(self, node: ast.Call) -> bool:
-        if len(node.args) < 2:
-            return False
-        key, value = node.args[0], node.args[1]
+        return len(node.args) >= 2 and self._enables_determinism(node.args[0], node.args[1])
+
+    def _enables_determinism(self, key: ast.expr, value: ast.expr) -> bool:
+        """``TF_DETERMINISTIC_OPS`` set to a true value, however the environment is written to."""
         return (
             isinstance(key, ast.Constant)
             and key.value in self.c.determinism_env
@@ -1030,13 +1027,6 @@ class _Simulation:
             if call.site.module_level and is_training_call(call, self.c):
                 return True, "trains at module level"
         return False, "library module (no __main__ block, no module-level training)"
-
-
-def _literal_none_seed(node: ast.Call, param: str, pos: int) -> bool:
-    value = next((k.value for k in node.keywords if k.arg == param), None)
-    if value is None and len(node.args) > pos:
-        value = node.args[pos]
-    return isinstance(value, ast.Constant) and value.value is None
 
 
 def _constant_text(expr: ast.expr) -> str | None:

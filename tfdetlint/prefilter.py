@@ -52,7 +52,6 @@ def trigger_sets(catalogue: Catalogue) -> tuple[frozenset[bytes], frozenset[byte
     for attribute in catalogue.attribute_rules:
         anywhere.update(attribute.names)
     script_only.update(leaf(n) for n in catalogue.consumers)
-    script_only.update(leaf(n) for n in catalogue.setters)
     anywhere.update(leaf(n) for n in catalogue.setters)
     script_only.update(leaf(n) for n in catalogue.determinism_functions)
     # Training alone is a finding (TFD502): `sess.run(train_op)` in a loop spells only `run`.
