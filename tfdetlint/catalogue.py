@@ -143,6 +143,15 @@ class AttributeRule:
 
 
 @dataclass(frozen=True)
+class Consumer:
+    """A call that draws randomness through default initializers (TFD501 only)."""
+
+    name: str
+    domain: str
+    initializers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Setter:
     name: str
     domains: frozenset[str]
@@ -170,6 +179,7 @@ class Catalogue:
     rewrites: tuple[tuple[str, str], ...]
     random_apis: Mapping[str, tuple[RandomApi, ...]]
     consumers: Mapping[str, str]  # name -> domain: randomness drawn through defaults (TFD501 only)
+    consumer_entries: Mapping[str, Consumer]
     ops: Mapping[str, tuple[OpApi, ...]]
     order_apis: Mapping[str, tuple[OrderApi, ...]]
     parallel_stages: Mapping[str, ParallelStage]
@@ -191,6 +201,18 @@ class Catalogue:
     gradient_function_names: re.Pattern[str]
     seeded_test_bases: frozenset[str]
     test_main_calls: frozenset[str]
+    runners: frozenset[str]
+    own_graph_builders: frozenset[str]
+    env_setters: frozenset[str]
+    train_op_builders: frozenset[str]
+    fn_keywords: frozenset[str]
+    data_fn_callers: frozenset[str]
+    seeding_scopes: frozenset[str]
+    loss_bases: frozenset[str]
+    gradient_keywords: frozenset[str]
+    gradient_callers: frozenset[str]
+    gradient_sinks: frozenset[str]
+    gradient_sink_methods: frozenset[str]
     digest: str
 
     def canonical(self, name: str) -> str:
@@ -315,7 +337,9 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
     }
     rewrites = tuple(sorted(names["rewrite"].items(), key=lambda kv: -len(kv[0])))
     random_apis = _group(_random_apis([*rng.get("api", []), *shuffle.get("api", [])]))
-    consumers = {n: c["domain"] for c in rng.get("consumer", []) for n in c["names"]}
+    consumer_entries = {n: Consumer(n, c["domain"], tuple(c.get("initializers", ())))
+                        for c in rng.get("consumer", []) for n in c["names"]}
+    consumers = {n: c.domain for n, c in consumer_entries.items()}
     setters: dict[str, Setter] = {}
     for entry in seeds["setter"]:
         for name in _names(entry):
@@ -352,11 +376,13 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
     training = types["training"]
     gradient = types["gradient"]
     tests = types["tests"]
+    program = types["program"]
     catalogue = Catalogue(
         rules=rules,
         rewrites=rewrites,
         random_apis=random_apis,
         consumers=consumers,
+        consumer_entries=consumer_entries,
         ops=_group(_ops(ops.get("op", []))),
         order_apis=order_apis,
         parallel_stages=parallel,
@@ -378,6 +404,18 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
         gradient_function_names=re.compile(gradient["function_names"]),
         seeded_test_bases=frozenset(tests["seeded_bases"]),
         test_main_calls=frozenset(tests["main_calls"]),
+        runners=frozenset(program["runners"]),
+        own_graph_builders=frozenset(program["own_graph_builders"]),
+        env_setters=frozenset(program["env_setters"]),
+        train_op_builders=frozenset(program["train_op_builders"]),
+        fn_keywords=frozenset(program["fn_keywords"]),
+        data_fn_callers=frozenset(program["data_fn_callers"]),
+        seeding_scopes=frozenset(program["seeding_scopes"]),
+        loss_bases=frozenset(gradient["loss_bases"]),
+        gradient_keywords=frozenset(gradient["keywords"]),
+        gradient_callers=frozenset(gradient["callers"]),
+        gradient_sinks=frozenset(gradient["sinks"]),
+        gradient_sink_methods=frozenset(gradient["sink_methods"]),
         digest=digest,
     )
     return catalogue

@@ -63,7 +63,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--extend-select", type=_codes, default=[])
     parser.add_argument("--ignore", type=_codes, help="rule codes or prefixes to disable")
     parser.add_argument("--extend-ignore", type=_codes, default=[])
-    parser.add_argument("--keras-version", type=keras_version, help="Keras major version the code targets (3: default)")
+    parser.add_argument("--keras-version", type=keras_version, help="Keras major version the code targets (default: inferred; else 3)")
     parser.add_argument("--script", action="store_true", help="treat every checked file as a script")
     parser.add_argument("--library", action="store_true", help="treat every checked file as a library module")
     parser.add_argument("--config", type=Path, help="pyproject.toml to read [tool.tfdetlint] from")

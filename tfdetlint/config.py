@@ -35,7 +35,7 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
-    keras_version: str = "3"
+    keras_version: str | None = None  # None: inferred per file (imports, TF_USE_LEGACY_KERAS, dependencies)
     scripts: tuple[str, ...] = ()  # globs of files always treated as scripts
     libraries: tuple[str, ...] = ()  # globs of files always treated as library modules
     seed: int = 42

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from tfdetlint.analysis import collect
 from tfdetlint.catalogue import Catalogue, load_catalogue
 from tfdetlint.checks import RawFinding, run_checks
-from tfdetlint.facts import collect
 from tfdetlint.findings import Finding
 from tfdetlint.prefilter import could_match
 from tfdetlint.project import ProjectIndex
@@ -34,7 +34,7 @@ _T = TypeVar("_T")
 class Options:
     """What changes the findings of one file (and so is part of its cache key)."""
 
-    keras_version: str = "3"
+    keras_version: str | None = None  # None: infer from the file and the project's dependencies
     force_script: bool | None = None  # None: decide from the code
     include_tests: bool = False  # test modules are not training runs: not checked unless asked
 

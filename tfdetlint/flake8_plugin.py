@@ -128,7 +128,7 @@ class Plugin:
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
 
     @classmethod
-    def _project_for(cls, path: Path, settings: Any, keras_version: str) -> Any:
+    def _project_for(cls, path: Path, settings: Any, keras_version: str | None) -> Any:
         """The same project index `tfdetlint check` builds, one per project root, so a file gets the
         same findings from flake8 (or pre-commit on one changed file) as from a whole-project run."""
         from dataclasses import replace

@@ -12,34 +12,42 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tfdetlint.catalogue import Catalogue
+from tfdetlint.prefilter import could_match
 
-# A module whose bytes mention none of these cannot seed anything, however it is called.
-_SEED_WORDS = (b"seed", b"determinis", b"TF_DETERMINISTIC_OPS", b"set_global_generator")
+if TYPE_CHECKING:
+    from tfdetlint.analysis.effects import Effect
+
 MAX_DEPTH = 8
+# A module whose bytes mention none of these, nor any catalogued API, has no effect when called.
+_SEED_WORDS = (b"seed", b"determinis", b"TF_DETERMINISTIC_OPS", b"set_global_generator")
+# Summarise(module model, function, path, index, depth): the analysis gives the index this, so
+# the index (an earlier stage) never imports the analysis.
+Summariser = Callable[[Any, str, str, "ProjectIndex", int], "Effect | None"]
+ModelBuilder = Callable[[ast.Module, Catalogue], Any]
 
-
-@dataclass(frozen=True)
-class Effect:
-    """What calling a helper does to the program's random state."""
-
-    name: str  # the helper as the user wrote it, e.g. "seed_everything"
-    path: str  # the file that defines it ("" for configured functions)
-    domains: frozenset[str] = frozenset()
-    determinism: bool = False
-    entropy: str | None = None  # the clock/entropy call its seed comes from, if any
+_KERAS2_DEPENDENCY = re.compile(
+    rb"""(?mi)^\s*["']?(?:tf[-_]keras\b|keras\s*(?:<\s*3|[=~]=\s*2)|tensorflow(?:-cpu|-gpu)?\s*(?:[=~]=\s*2\.(?:1[0-5]|\d)\b|<\s*2\.1[0-6]\b|<=\s*2\.1[0-5]\b))"""
+)
+_DEPENDENCY_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "requirements.txt")
 
 
 @dataclass
 class ProjectIndex:
     roots: tuple[Path, ...]
     catalogue: Catalogue
-    keras_version: str = "3"
     seed_functions: frozenset[str] = frozenset()
     determinism_functions: frozenset[str] = frozenset()
+    summarise: Summariser | None = None
+    model_module: ModelBuilder | None = None
+    _models: dict[Path, Any] = field(default_factory=dict)  # each project module parsed and modelled once
+    _keras: dict[Path, tuple[str, str] | None] = field(default_factory=dict)
     _effects: dict[tuple[Path, str], tuple[Effect | None, frozenset[str]]] = field(default_factory=dict)
     _busy: set[tuple[Path, str]] = field(default_factory=set)
     _digests: dict[str, str] = field(default_factory=dict)
@@ -104,6 +112,8 @@ class ProjectIndex:
         determinism = name in self.determinism_functions
         if not (seeds or determinism):
             return None
+        from tfdetlint.analysis.effects import Effect
+
         domains = frozenset({"tf", "numpy", "python", "keras"}) if seeds else frozenset()
         return Effect(name.rsplit(".", 1)[-1], "", domains, determinism)
 
@@ -127,16 +137,43 @@ class ProjectIndex:
         return effect
 
     def _summarise(self, path: Path, function: str, depth: int) -> Effect | None:
-        raw = self._read(path)
-        if raw is None or not any(word in raw for word in _SEED_WORDS):
+        if self.summarise is None:
             return None
-        from tfdetlint.facts import summarise_function
+        model = self._model(path)
+        if model is None:
+            return None
+        return self.summarise(model, function, str(path), self, depth)
 
-        try:
-            tree = ast.parse(raw, filename=str(path))
-        except (SyntaxError, ValueError, MemoryError, RecursionError):
+    def _model(self, path: Path) -> Any:
+        if path in self._models:
+            self._note({str(path)})
+            return self._models[path]
+        model = None
+        raw = self._read(path)
+        # A module that mentions no seed setter, random API or determinism switch has no effect.
+        if raw is not None and self.model_module is not None and (
+            any(word in raw for word in _SEED_WORDS) or could_match(raw, self.catalogue, force_script=True)
+        ):
+            try:
+                tree = ast.parse(raw, filename=str(path))
+                model = self.model_module(tree, self.catalogue)
+            except (SyntaxError, ValueError, MemoryError, RecursionError):
+                model = None
+        self._models[path] = model
+        return model
+
+    def keras_hint(self, importer: str) -> tuple[str, str] | None:
+        """Keras 2 when the project's declared dependencies ask for it (tf-keras, keras<3, tensorflow<2.16)."""
+        if not importer:
             return None
-        return summarise_function(tree, function, str(path), self, depth)
+        folder = Path(importer).resolve().parent
+        while True:
+            if folder not in self._keras:
+                self._keras[folder] = _declared_keras(folder)
+            found = self._keras[folder]
+            if found is not None or (folder / ".git").exists() or folder.parent == folder:
+                return found
+            folder = folder.parent
 
     def _read(self, path: Path) -> bytes | None:
         try:
@@ -146,6 +183,20 @@ class ProjectIndex:
         self._digests[str(path)] = digest(raw)
         self._note({str(path)})
         return raw
+
+
+def _declared_keras(folder: Path) -> tuple[str, str] | None:
+    names = [*_DEPENDENCY_FILES, *(p.name for p in sorted(folder.glob("requirements*.txt")))]
+    for name in dict.fromkeys(names):
+        try:
+            raw = (folder / name).read_bytes()
+        except OSError:
+            continue
+        match = _KERAS2_DEPENDENCY.search(raw)
+        if match is not None:
+            what = match.group(0).decode("utf-8", "replace").strip().strip("\"'")
+            return "2", f"{name} declares `{what}` (Keras 2)"
+    return None
 
 
 def digest(raw: bytes) -> str:

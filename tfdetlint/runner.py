@@ -10,6 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tfdetlint.analysis import model_module, summarise_function
 from tfdetlint.cache import Cache
 from tfdetlint.catalogue import load_catalogue
 from tfdetlint.config import Settings
@@ -51,9 +52,10 @@ def project_index(settings: Settings, roots: tuple[Path, ...]) -> ProjectIndex:
     return ProjectIndex(
         roots=roots,
         catalogue=load_catalogue(),
-        keras_version=settings.keras_version,
         seed_functions=frozenset(settings.seed_functions),
         determinism_functions=frozenset(settings.determinism_functions),
+        summarise=summarise_function,
+        model_module=model_module,
     )
 
 

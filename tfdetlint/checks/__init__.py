@@ -6,8 +6,8 @@ import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from tfdetlint.analysis import FileFacts
 from tfdetlint.catalogue import Catalogue
-from tfdetlint.facts import FileFacts
 
 
 @dataclass(frozen=True)

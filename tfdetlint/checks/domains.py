@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tfdetlint.facts import FileFacts, ResolvedCall, State
+from tfdetlint.analysis import FileFacts, ResolvedCall, State
 
 SEED_CALLS = {
     "tf": "tf.random.set_seed(SEED)",

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
+from tfdetlint.analysis.randomness import matches
 from tfdetlint.catalogue import Catalogue, OpApi
 from tfdetlint.checks import RawFinding, at_call
-from tfdetlint.checks.seeding import matches
-from tfdetlint.facts import FileFacts, ResolvedCall, report_pos
 
 
 def selected(op: OpApi, call: ResolvedCall) -> bool:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
+from tfdetlint.analysis.values import Known
 from tfdetlint.arguments import Hidden, argument, source_text
-from tfdetlint.catalogue import Catalogue
+from tfdetlint.catalogue import Catalogue, OrderApi
 from tfdetlint.checks import RawFinding, at_call
-from tfdetlint.facts import FileFacts, report_pos
 
 
 def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
@@ -20,34 +21,68 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
         if call.state.determinism:
             continue
         for entry in catalogue.order_apis.get(call.api, ()):
-            value = argument(call.node, entry.param, entry.param_pos)
-            if isinstance(value, Hidden) or value is None or source_text(value) != entry.value:
-                continue
-            args = ((entry.param, entry.value),
-                    *((k.arg, source_text(k.value)) for k in call.node.keywords if k.arg and k.arg != entry.param))
-            yield at_call(call.node, report_pos(call.node), entry.rule,
-                          f"`{entry.name}({entry.param}={entry.value})` returns elements in a timing-dependent "
-                          f"order that differs run to run; drop `{entry.param}={entry.value}` (order is kept by "
-                          "default, even with num_parallel_calls) or enable op determinism",
-                          entry.name, tuple(sorted(args)))
+            finding = _reordering(call, entry, facts)
+            if finding is not None:
+                yield finding
+                break
         if call.parallel_stage is not None:
             stateful = [e for e in catalogue.random_apis.get(call.api, ()) if e.stateful]
             if stateful:
+                where = f" (line {call.parallel_line})" if call.parallel_line is not None else ""
                 yield at_call(call.node, report_pos(call.node), "TFD404",
                               f"`{call.api}` draws from per-process random state inside a function that "
-                              f"`{call.parallel_stage}` runs in parallel: which element gets which value depends on "
-                              "thread timing, even with seeds; use a stateless op (tf.random.stateless_*) with a "
-                              "per-element seed, or map serially",
+                              f"`{call.parallel_stage}`{where} runs in parallel: which element gets which value "
+                              "depends on thread timing, even with seeds; use a stateless op "
+                              "(tf.random.stateless_*) with a per-element seed, or map serially",
                               call.api, (("in", call.parallel_stage),))
     for assign in facts.attr_assigns:
         if assign.state.determinism:
             continue
         for rule in catalogue.attribute_rules:
-            if assign.owner == rule.owner and assign.attr in rule.names and source_text(assign.value) == rule.value:
-                node = assign.node
-                yield RawFinding(node.lineno, node.col_offset, node.end_lineno or node.lineno,
-                                 node.end_col_offset or node.col_offset, rule.rule,
-                                 f"`{rule.owner}.{assign.attr} = {rule.value}` lets every parallel tf.data stage "
-                                 "return elements in a timing-dependent order; leave it True (the default)",
-                                 f"{rule.owner}.{assign.attr}")
+            if assign.owner != rule.owner or assign.attr not in rule.names:
+                continue
+            fact = facts.values.of(assign.value, assign.scope)
+            written = source_text(assign.value)
+            if isinstance(fact, Known):
+                if repr(fact.value) != rule.value:
+                    continue
+                message = (f"`{rule.owner}.{assign.attr} = {written}` lets every parallel tf.data stage "
+                           "return elements in a timing-dependent order; leave it True (the default)")
+            elif rule.value == "False":
+                message = (f"`{rule.owner}.{assign.attr} = {written}` lets parallel tf.data stages reorder "
+                           f"elements unless `{fact.depends_on}` is true; leave it True (the default)")
+            else:
+                continue
+            node = assign.node
+            yield RawFinding(node.lineno, node.col_offset, node.end_lineno or node.lineno,
+                             node.end_col_offset or node.col_offset, rule.rule, message,
+                             f"{rule.owner}.{assign.attr}")
 
+
+def _reordering(call: ResolvedCall, entry: OrderApi, facts: FileFacts) -> RawFinding | None:
+    """``deterministic=False`` written out, through a constant, flag default or ``not``; or a value we
+    cannot know, reported with what it depends on."""
+    value = argument(call.node, entry.param, entry.param_pos)
+    if isinstance(value, Hidden) or value is None:
+        return None
+    fact = facts.values.of(value, call.site.scope)
+    written = source_text(value)
+    args = ((entry.param, written),
+            *((k.arg, source_text(k.value)) for k in call.node.keywords if k.arg and k.arg != entry.param))
+    pos = report_pos(call.node)
+    if isinstance(fact, Known):
+        if repr(fact.value) != entry.value:
+            return None
+        via = f" ({written}: {fact.via})" if fact.via else ""
+        return at_call(call.node, pos, entry.rule,
+                       f"`{entry.name}({entry.param}={entry.value})`{via} returns elements in a timing-dependent "
+                       f"order that differs run to run; drop `{entry.param}={written}` (order is kept by "
+                       "default, even with num_parallel_calls) or enable op determinism",
+                       entry.name, tuple(sorted(args)))
+    if entry.value not in ("True", "False"):
+        return None
+    keeps = "true" if entry.value == "False" else "false"
+    return at_call(call.node, pos, entry.rule,
+                   f"`{entry.name}({entry.param}={written})` returns elements in a timing-dependent order unless "
+                   f"`{fact.depends_on}` is {keeps}; pass a literal, or enable op determinism to keep the order",
+                   entry.name, tuple(sorted(args)))

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tfdetlint.analysis import FileFacts, ResolvedCall, is_training_call, randomness, report_pos
 from tfdetlint.catalogue import Catalogue
 from tfdetlint.checks import RawFinding, at_call
 from tfdetlint.checks.domains import covered, helper_note
-from tfdetlint.checks.seeding import applies, is_unseeded, op_seed
-from tfdetlint.facts import FileFacts, ResolvedCall, is_training_call, report_pos
 
 _NEEDS = {
     "tf": "the TF seed",
@@ -24,29 +23,43 @@ _NEEDS = {
 
 def unseeded_domain(call: ResolvedCall, facts: FileFacts, catalogue: Catalogue) -> str | None:
     """The controllable domain this call draws from without a seed in effect, if any."""
-    consumer = catalogue.consumers.get(call.api)
-    if consumer is not None:
-        return None if covered(consumer, call.state, facts) else consumer
-    for entry in catalogue.random_apis.get(call.api, ()):
-        if not entry.rule or entry.domain not in _NEEDS:
+    domain = randomness.unseeded_domain(call.api, call.node, catalogue)
+    if domain is None or domain not in _NEEDS or covered(domain, call.state, facts):
+        return None
+    return domain
+
+
+def _helper_draws(facts: FileFacts) -> Iterator[tuple[ResolvedCall, str, str]]:
+    """Unseeded draws inside project helpers this script calls: (call, domain, "api at file:line")."""
+    for call, effect in facts.helper_randomness:
+        if not call.in_script(facts):
             continue
-        if applies(entry, call.node) and is_unseeded(entry, op_seed(entry, call.node)):
-            return None if covered(entry.domain, call.state, facts) else entry.domain
-    return None
+        for draw in effect.randomness:
+            if draw.domain in _NEEDS and not covered(draw.domain, call.state, facts):
+                yield call, draw.domain, f"`{draw.api}` at {draw.where}"
+
+
+def _keras_major(facts: FileFacts) -> str:
+    return "3" if facts.keras_domain_follows == "python" else "2"
 
 
 def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
     if not facts.is_script:
         return
-    needing = [(c, d) for c in facts.calls if c.in_script(facts) and (d := unseeded_domain(c, facts, catalogue))]
+    needing = [(c, d, f"`{c.api}`") for c in facts.calls
+               if c.in_script(facts) and (d := unseeded_domain(c, facts, catalogue))]
+    needing += list(_helper_draws(facts))
     if needing:
-        first = needing[0][0]
-        domains = sorted({d for _, d in needing})
+        needing.sort(key=lambda n: (n[0].node.lineno, n[0].node.col_offset))
+        first, _, what = needing[0]
+        domains = sorted({d for _, d, _ in needing})
         words = ", ".join(_NEEDS[d] for d in domains)
         note = helper_note(domains, facts, first)
+        keras_note = f" (assuming Keras {_keras_major(facts)}: {facts.keras_reason})" if "keras" in domains else ""
         yield at_call(first.node, report_pos(first.node), "TFD501",
-                      f"this script uses randomness (first: `{first.api}`) but no global seed covers it (missing: {words}){note}; "
-                      "call keras.utils.set_random_seed(SEED) at the start (it seeds Python, NumPy and TF together)",
+                      f"this script uses randomness (first: {what}) but no global seed covers it (missing: {words}){note}"
+                      f"{keras_note}; call keras.utils.set_random_seed(SEED) at the start (it seeds Python, NumPy and "
+                      "TF together)",
                       first.api)
     training = [c for c in facts.calls if c.in_script(facts) and is_training_call(c, catalogue)]
     if training and not training[0].state.determinism:

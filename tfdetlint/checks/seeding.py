@@ -12,61 +12,12 @@ import ast
 import re
 from collections.abc import Iterator
 
-from tfdetlint.arguments import Hidden, argument, is_none, literal_text, source_text
-from tfdetlint.catalogue import ArgCondition, Catalogue, RandomApi
+from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
+from tfdetlint.analysis.randomness import applies, is_unseeded, op_seed
+from tfdetlint.arguments import argument, source_text
+from tfdetlint.catalogue import Catalogue, RandomApi
 from tfdetlint.checks import RawFinding, at_call
 from tfdetlint.checks.domains import SEED_CALLS, advice, covered, describe, helper_note
-from tfdetlint.facts import FileFacts, ResolvedCall, report_pos
-
-
-def matches(call: ast.Call, condition: ArgCondition) -> bool | None:
-    """Whether the argument satisfies the condition; None when *args/**kwargs hide it.
-
-    ``"*"`` means the argument is given a value: an explicit ``None`` is the parameter's
-    default in every API the catalogue lists, so it counts as not given
-    (``bincount(x, weights=None)`` is the unweighted op).
-    """
-    value = argument(call, condition.param, condition.pos)
-    if value is Hidden.MAYBE:
-        return None
-    if value is None:
-        return False
-    pattern = condition.regex()
-    if pattern is None:
-        return not is_none(value)
-    return bool(pattern.search(literal_text(value)))
-
-
-def applies(entry: RandomApi, call: ast.Call) -> bool:
-    """Whether this call of the API draws randomness at all (shuffle=False, KFold(shuffle=True) ...)."""
-    if any(matches(call, c) is not False for c in entry.safe_if):
-        return False
-    if entry.hazard_if and not any(matches(call, c) for c in entry.hazard_if):
-        return False
-    return all(matches(call, c) is not False for c in entry.requires)
-
-
-def op_seed(entry: RandomApi, call: ast.Call) -> ast.expr | Hidden | None:
-    if entry.seed is None:
-        return None
-    return argument(call, entry.seed, entry.seed_pos)
-
-
-def is_unseeded(entry: RandomApi, seed: ast.expr | Hidden | None) -> bool:
-    if seed is None:
-        return True
-    if seed is Hidden.MAYBE:
-        return False
-    return source_text(seed) in entry.unseeded_values
-
-
-def entropy_source(seed: ast.expr, facts: FileFacts, catalogue: Catalogue) -> str | None:
-    for node in ast.walk(seed):
-        if isinstance(node, ast.Call):
-            found = facts.by_node.get(id(node))
-            if found is not None and found.api in catalogue.entropy_sources:
-                return found.api
-    return None
 
 
 def _message(entry: RandomApi, call: ResolvedCall, facts: FileFacts) -> str:
@@ -114,14 +65,14 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
         setter = catalogue.setters.get(call.api)
         if setter is not None:
             seed = argument(node, setter.seed_param, setter.seed_pos)
-            source = entropy_source(seed, facts, catalogue) if isinstance(seed, ast.expr) else None
+            source = facts.values.entropy_in(seed, call.site.scope) if isinstance(seed, ast.expr) else None
             if source is not None:
                 yield _entropy(node, pos, call.api, source)
             continue
         for entry in catalogue.random_apis.get(call.api, ()):
             seed = op_seed(entry, node)
             if isinstance(seed, ast.expr):
-                source = entropy_source(seed, facts, catalogue)
+                source = facts.values.entropy_in(seed, call.site.scope)
                 if source is not None:
                     yield _entropy(node, pos, call.api, source)
                     break

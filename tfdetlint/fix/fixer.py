@@ -14,10 +14,10 @@ from typing import Any
 
 import libcst as cst
 
+from tfdetlint.analysis import collect
 from tfdetlint.catalogue import Catalogue, load_catalogue
 from tfdetlint.checks.program import unseeded_domain
 from tfdetlint.engine import Options
-from tfdetlint.facts import collect
 from tfdetlint.findings import Finding
 from tfdetlint.fix import notebook
 from tfdetlint.fix.codemod import Context, Edit, Outcome, apply, plan

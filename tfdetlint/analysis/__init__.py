@@ -1,0 +1,119 @@
+"""The analysis of one module, as passes: symbols -> resolve -> call graph -> program order ->
+contexts -> value facts -> script or library. ``collect`` runs them and returns ``FileFacts``,
+what the rules read; ``summarise_function`` gives the project index a helper's ``Effect``.
+
+Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from tfdetlint.analysis import keras
+from tfdetlint.analysis.callgraph import CallGraph
+from tfdetlint.analysis.contexts import Contexts
+from tfdetlint.analysis.effects import Effect, Randomness
+from tfdetlint.analysis.model import LAST, FileFacts, ResolvedCall, State, report_pos
+from tfdetlint.analysis.order import ProgramOrder
+from tfdetlint.analysis.randomness import unseeded_domain
+from tfdetlint.analysis.resolve import Resolver
+from tfdetlint.analysis.script import (
+    builds_train_op,
+    dead_functions,
+    is_test_module,
+    is_training_call,
+    scope_chain,
+    script_status,
+)
+from tfdetlint.analysis.symbols import SymbolTable, build_symbols
+from tfdetlint.analysis.values import ValueFacts
+from tfdetlint.catalogue import Catalogue
+from tfdetlint.project import ProjectIndex
+
+__all__ = ["Effect", "FileFacts", "ModuleModel", "ResolvedCall", "State", "collect", "is_training_call",
+           "model_module", "report_pos", "summarise_function"]
+
+
+@dataclass
+class ModuleModel:
+    """A parsed module's symbols and resolver: built once, shared by every summary of its functions."""
+
+    tree: ast.Module
+    symbols: SymbolTable
+    resolver: Resolver
+    graph: CallGraph
+    values: ValueFacts
+
+
+def model_module(tree: ast.Module, catalogue: Catalogue) -> ModuleModel:
+    symbols = build_symbols(tree)
+    resolver = Resolver(symbols, catalogue)
+    return ModuleModel(tree, symbols, resolver, CallGraph(resolver, symbols, catalogue),
+                       ValueFacts(resolver, symbols, catalogue))
+
+
+def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_version: str | None = None,
+            force_script: bool | None = None, path: str = "", project: ProjectIndex | None = None) -> FileFacts:
+    model = model_module(tree, catalogue)
+    order = ProgramOrder(model.resolver, model.graph, model.values, catalogue, path=path, project=project)
+    order.run_module()
+    calls = sorted(order.calls.values(), key=lambda r: (r.node.lineno, r.node.col_offset))
+    Contexts(model.resolver, model.graph, catalogue).mark(calls, order.seeded_scopes)
+    is_test = is_test_module(model.resolver, catalogue, path, notebook)
+    if is_test:
+        for call in calls:
+            call.in_test = True
+    if not builds_train_op(calls, catalogue):
+        for call in calls:
+            call.session_without_train_op = call.api == catalogue.session_run
+    main = model.graph.module_main()
+    main_trains = main is not None and main in order.reached_from_top and any(
+        is_training_call(c, catalogue) and c.site.scope in model.graph.reachable({main}) for c in calls
+    )
+    script, reason = script_status(model.resolver, catalogue, calls, is_test=is_test, notebook=notebook,
+                                   force_script=force_script, main_trains=main_trains)
+    if script:
+        dead = dead_functions(tree, model.symbols.scopes, order.reached_from_top)
+        if dead:
+            for call in calls:
+                call.unreferenced = any(s in dead for s in scope_chain(model.symbols.scopes, call.site.scope))
+    hint = project.keras_hint(path) if project is not None else None
+    version, keras_reason = keras.infer(model.symbols, calls, keras_version, hint)
+    return FileFacts(
+        calls=calls,
+        attr_assigns=order.attrs,
+        is_script=script,
+        script_reason=reason,
+        is_test_module=is_test,
+        imports=frozenset(model.symbols.imports),
+        keras_domain_follows=catalogue.keras_follows.get(version, "python"),
+        keras_reason=keras_reason,
+        determinism_anywhere=order.det_anywhere,
+        values=model.values,
+        by_node={id(c.node): c for c in calls},
+        helpers=order.helpers,
+        helper_randomness=order.draws,
+    )
+
+
+def summarise_function(model: ModuleModel, function: str, path: str, project: ProjectIndex, depth: int) -> Effect | None:
+    """What calling ``function`` of this module does to the random state, and what it draws unseeded."""
+    catalogue = project.catalogue
+    binding = model.resolver.lookup(function, 0, LAST)
+    if binding is None or binding.kind != "def" or binding.scope is None:
+        return None
+    order = ProgramOrder(model.resolver, model.graph, model.values, catalogue, path=path, project=project,
+                         depth=depth + 1)
+    state = order.enter(binding.scope, State())
+    unseeded: list[tuple[ResolvedCall, str]] = []
+    for call in order.calls.values():
+        domain = unseeded_domain(call.api, call.node, catalogue)
+        if domain is not None and domain not in call.state.seeds:
+            unseeded.append((call, domain))
+    draws: tuple[Randomness, ...] = order.randomness(unseeded)
+    draws += tuple(r for call, e in order.draws for r in e.randomness if r.domain not in call.state.seeds)
+    if not state.seeds and not state.determinism and not draws:
+        return None
+    entropy = next(iter(order.entropy_seeds), None)
+    return Effect(function, path, state.seeds, state.determinism, entropy, draws[:8])

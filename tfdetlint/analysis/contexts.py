@@ -1,0 +1,140 @@
+"""Pass 5: where each call runs: inside a tf.data function, a parallel map, a gradient path,
+or a seeded test scope. Contexts flow through the call graph: a helper called from a mapped
+function runs inside the map too, at any depth.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+
+from tfdetlint.analysis.callgraph import CallGraph
+from tfdetlint.analysis.effects import ALL_DOMAINS
+from tfdetlint.analysis.model import ResolvedCall, State
+from tfdetlint.analysis.resolve import Resolver
+from tfdetlint.catalogue import Catalogue
+
+_MAX_SLICE = 200  # bound on the def-use walk from a gradient sink back to the ops that feed it
+
+
+class Contexts:
+    def __init__(self, resolver: Resolver, graph: CallGraph, catalogue: Catalogue) -> None:
+        self.r = resolver
+        self.g = graph
+        self.c = catalogue
+        self.scopes = resolver.scopes
+
+    def mark(self, calls: Iterable[ResolvedCall], seeded_scopes: set[int]) -> None:
+        calls = list(calls)
+        data_roots: set[int] = set()
+        parallel_roots: dict[int, ResolvedCall] = {}
+        for call in calls:
+            for target in self._data_functions(call):
+                data_roots.add(target)
+                stage = self.c.parallel_stages.get(call.api)
+                if stage is not None and _parallel_calls_given(call.node, stage.npc_param, stage.npc_pos):
+                    parallel_roots.setdefault(target, call)
+        data_scopes = self.g.reachable(data_roots)
+        parallel_of: dict[int, ResolvedCall] = {}
+        for root, stage_call in parallel_roots.items():
+            for scope in self.g.reachable({root}):
+                parallel_of.setdefault(scope, stage_call)
+        gradient_scopes = self.g.reachable(self._gradient_roots(calls)) - data_scopes
+        sliced = self._gradient_slices(calls)
+        test_scopes = self.g.reachable(seeded_scopes)
+        for call in calls:
+            scope = call.site.scope
+            call.in_data_fn = scope in data_scopes
+            mapped_by = parallel_of.get(scope)
+            if mapped_by is not None:
+                call.parallel_stage = mapped_by.api
+                call.parallel_line = mapped_by.node.lineno
+            call.in_test = scope in test_scopes
+            call.gradient = not call.in_data_fn and (
+                call.site.in_tape or scope in gradient_scopes or id(call.node) in sliced
+            )
+            if self._in_seeding_scope(call):
+                call.state = State(ALL_DOMAINS, call.state.determinism)
+
+    # ---- tf.data functions
+    def _data_functions(self, call: ResolvedCall) -> Iterator[int]:
+        owner, _, method = call.api.rpartition(".")
+        dataset = self.c.types.get("tensorflow.data.Dataset")
+        if call.api in self.c.data_fn_callers:
+            fn_args: list[ast.expr] = list(call.node.args[:1])
+        elif dataset is not None and owner == dataset.name and method in dataset.fn_methods:
+            fn_args = list(call.node.args[:1])
+        else:
+            return
+        fn_args += [k.value for k in call.node.keywords if k.arg in self.c.fn_keywords]
+        for fn in fn_args:
+            target = self.g.code_of(fn, call.site.scope)
+            if target is not None:
+                yield target
+
+    # ---- gradient paths
+    def _gradient_roots(self, calls: list[ResolvedCall]) -> set[int]:
+        roots: set[int] = set()
+        for scope in self.scopes:
+            if scope.kind == "class" and self.r.class_base_names(scope.id) & (self.c.layer_bases | self.c.loss_bases):
+                roots.update(scope.methods)
+            elif scope.kind == "function" and self.c.gradient_function_names.match(scope.name):
+                roots.add(scope.id)
+        for call in calls:
+            # model_fn=, loss=, strategy.run(step_fn): code the library differentiates
+            for keyword in call.node.keywords:
+                if keyword.arg in self.c.gradient_keywords:
+                    target = self.g.code_of(keyword.value, call.site.scope)
+                    if target is not None:
+                        roots.add(target)
+            if call.api in self.c.gradient_callers and call.node.args:
+                target = self.g.code_of(call.node.args[0], call.site.scope)
+                if target is not None:
+                    roots.add(target)
+        return roots
+
+    def _gradient_slices(self, calls: list[ResolvedCall]) -> set[int]:
+        """Calls whose results flow, through assignments in one scope, into a gradient sink
+        (``minimize``, ``tf.gradients``, ``compute_gradients``, ``tape.gradient``, ``add_loss``)."""
+        found: set[int] = set()
+        for call in calls:
+            leaf = call.api.rsplit(".", 1)[-1]
+            if call.api not in self.c.gradient_sinks and leaf not in self.c.gradient_sink_methods:
+                continue
+            pending: list[tuple[ast.expr, int]] = [(a, call.site.scope) for a in call.node.args]
+            pending += [(k.value, call.site.scope) for k in call.node.keywords]
+            seen: set[int] = set()
+            while pending and len(seen) < _MAX_SLICE:
+                expr, scope = pending.pop()
+                if id(expr) in seen:
+                    continue
+                seen.add(id(expr))
+                for node in ast.walk(expr):
+                    if isinstance(node, ast.Call):
+                        found.add(id(node))
+                    elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                        binding = self.r.lookup(node.id, scope, (node.lineno, node.col_offset))
+                        if binding is not None and binding.kind == "value" and binding.value is not None \
+                                and binding.value_scope is not None:
+                            pending.append((binding.value, binding.value_scope))
+        return found
+
+    # ---- seeded scopes
+    def _in_seeding_scope(self, call: ResolvedCall) -> bool:
+        """Inside ``with DeterministicRandomTestTool().scope():`` every random op is seeded by the tool."""
+        for item in call.site.with_items:
+            if isinstance(item, ast.Call) and isinstance(item.func, ast.Attribute) and item.func.attr == "scope":
+                made_by = self.r.constructor_of(item.func.value, call.site.scope)
+                if made_by is not None and made_by in self.c.seeding_scopes:
+                    return True
+        return False
+
+
+def _parallel_calls_given(node: ast.Call, param: str, pos: int) -> bool:
+    for keyword in node.keywords:
+        if keyword.arg == param:
+            return not (isinstance(keyword.value, ast.Constant) and keyword.value.value is None)
+    if len(node.args) > pos:
+        value = node.args[pos]
+        return not (isinstance(value, ast.Constant) and value.value is None)
+    return False

@@ -1,0 +1,194 @@
+"""The data the analysis passes hand to each other and to the rules.
+
+Passes, in order: ``symbols`` (scopes, bindings, ordered events) -> ``resolve`` (what a name
+or call is) -> ``callgraph`` (which local code a call runs, now or later as a callback) ->
+``order`` (program order and the seed state each call runs under) -> ``contexts`` (data
+function, parallel map, gradient path, seeded test scope) -> ``values`` (what an argument's
+value is known to be). ``FileFacts`` is what the rules read.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from tfdetlint.analysis.effects import Effect
+    from tfdetlint.analysis.values import ValueFacts
+
+Pos = tuple[int, int]
+LAST: Pos = (1 << 30, 0)
+ScopeKind = Literal["module", "function", "class", "lambda"]
+BindingKind = Literal["import", "def", "class", "value", "param", "opaque", "global"]
+
+
+@dataclass(frozen=True)
+class Val:
+    """What an expression is known to be."""
+
+    qname: str | None = None  # a module, function or class reached through imports
+    type: str | None = None  # an instance of a catalogue type
+    local: int | None = None  # a function or class defined in this file (its scope id)
+    instance_of: int | None = None  # an instance of a local class
+    external: bool = False  # a value from code we do not model (never duck-typed)
+    hint: str | None = None  # the identifier it was read from, for duck typing
+
+
+UNKNOWN = Val()
+
+
+@dataclass
+class Binding:
+    pos: Pos
+    kind: BindingKind
+    qname: str | None = None
+    scope: int | None = None
+    value: ast.expr | None = None
+    value_scope: int | None = None
+
+
+@dataclass
+class Scope:
+    id: int
+    kind: ScopeKind
+    name: str
+    parent: int | None
+    node: ast.AST | None
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    returns: list[ast.expr] = field(default_factory=list)
+    methods: list[int] = field(default_factory=list)
+    bases: list[ast.expr] = field(default_factory=list)
+    # self.NAME = value assignments in this class's methods (for value facts and odd bindings)
+    self_attrs: dict[str, list[tuple[ast.expr, int]]] = field(default_factory=dict)
+
+
+@dataclass
+class CallSite:
+    node: ast.Call
+    scope: int
+    in_tape: bool
+    in_loop: bool
+    module_level: bool
+    # scope ids of `with` blocks that seed what runs inside (DeterministicRandomTestTool().scope())
+    with_items: tuple[ast.expr, ...] = ()
+
+
+@dataclass(frozen=True)
+class RefEvent:
+    """A value handed to a call (``Estimator(model_fn=f)``, ``ds.map(self.parse)``): if it is
+    local code, it is a callback that may run later."""
+
+    name: ast.expr
+    scope: int
+    call: ast.Call
+    keyword: str | None  # the parameter it was passed as, None when positional
+
+
+@dataclass(frozen=True)
+class SetItemEvent:
+    target: ast.Subscript
+    value: ast.expr
+    scope: int
+
+
+@dataclass(frozen=True)
+class SetAttrEvent:
+    node: ast.stmt
+    target: ast.Attribute
+    value: ast.expr
+    scope: int
+
+
+Event = CallSite | RefEvent | SetItemEvent | SetAttrEvent
+
+
+@dataclass(frozen=True)
+class State:
+    """The program's random set-up at one point: seeded domains, and op determinism."""
+
+    seeds: frozenset[str] = frozenset()
+    determinism: bool = False
+
+    def seeded(self, domains: frozenset[str]) -> State:
+        return State(self.seeds | domains, self.determinism)
+
+
+@dataclass
+class ResolvedCall:
+    site: CallSite
+    api: str
+    receiver: Val | None
+    state: State = State()
+    reached: bool = False
+    in_test: bool = False
+    in_data_fn: bool = False
+    parallel_stage: str | None = None
+    parallel_line: int | None = None  # line of the map that runs this call in parallel
+    gradient: bool = False
+    unreferenced: bool = False  # in a module-level function nothing in the file refers to
+    session_without_train_op: bool = False  # Session.run in a file that builds no training op
+
+    @property
+    def node(self) -> ast.Call:
+        return self.site.node
+
+    def in_script(self, facts: FileFacts) -> bool:
+        """Whether the script-only rules apply to this call: a function the script never refers to
+        is API for importers, whose randomness and set-up are their caller's."""
+        return facts.is_script and not self.unreferenced
+
+
+@dataclass
+class AttrAssign:
+    node: ast.stmt
+    owner: str
+    attr: str
+    value: ast.expr
+    scope: int
+    state: State = State()
+
+
+@dataclass
+class FileFacts:
+    calls: list[ResolvedCall]
+    attr_assigns: list[AttrAssign]
+    is_script: bool
+    script_reason: str
+    is_test_module: bool
+    imports: frozenset[str]  # module roots imported anywhere
+    keras_domain_follows: str
+    keras_reason: str
+    determinism_anywhere: bool
+    values: ValueFacts
+    by_node: dict[int, ResolvedCall] = field(default_factory=dict)
+    helpers: list[tuple[ResolvedCall, Effect]] = field(default_factory=list)
+    # randomness that runs in the project's own modules this file calls (for TFD501)
+    helper_randomness: list[tuple[ResolvedCall, Effect]] = field(default_factory=list)
+    dependencies: dict[str, str] = field(default_factory=dict)  # project file -> content digest
+
+
+def report_pos(node: ast.Call) -> Pos:
+    """Where a finding about a call points: the called name, not the start of a long chain."""
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.end_lineno is not None and func.end_col_offset is not None:
+        return func.end_lineno, func.end_col_offset - len(func.attr)
+    return func.lineno, func.col_offset
+
+
+def terminal_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
+def is_main_guard(test: ast.expr) -> bool:
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    consts = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+    return bool(names and consts)

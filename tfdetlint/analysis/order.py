@@ -1,0 +1,206 @@
+"""Pass 4: run the module in program order to give each call the seed state it executes under.
+
+The module top runs first, entering the local code each call runs now (``main()``,
+``app.run(main)``, methods, ``__init__``); callbacks run where they are handed over, with the
+state of that moment, except that a graph an Estimator builds does not see the default graph's
+seed. Code nothing reaches from the top runs afterwards with the final state, each function on
+its own. Every call's effect on the state (a seed setter, op determinism, a project helper) is
+an ``Effect`` applied the same way.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from tfdetlint.analysis.callgraph import CallGraph
+from tfdetlint.analysis.effects import ALL_DOMAINS, Effect, Randomness, determinism, seeding
+from tfdetlint.analysis.model import (
+    AttrAssign,
+    CallSite,
+    RefEvent,
+    ResolvedCall,
+    SetAttrEvent,
+    SetItemEvent,
+    State,
+)
+from tfdetlint.analysis.resolve import Resolver
+from tfdetlint.analysis.values import ValueFacts
+from tfdetlint.arguments import argument, is_none
+from tfdetlint.catalogue import Catalogue
+from tfdetlint.project import ProjectIndex
+
+
+class ProgramOrder:
+    def __init__(self, resolver: Resolver, graph: CallGraph, values: ValueFacts, catalogue: Catalogue, *,
+                 path: str = "", project: ProjectIndex | None = None, depth: int = 0) -> None:
+        self.r = resolver
+        self.g = graph
+        self.v = values
+        self.c = catalogue
+        self.scopes = resolver.scopes
+        self.path = path
+        self.project = project
+        self.depth = depth
+        self.helpers: list[tuple[ResolvedCall, Effect]] = []  # project helpers that seed or set determinism
+        self.draws: list[tuple[ResolvedCall, Effect]] = []  # project helpers that draw unseeded randomness
+        self.entropy_seeds: list[str] = []
+        self.visited: set[int] = set()
+        self.trail: list[int] = []  # scopes in the order they were entered (to undo a root's run)
+        self.calls: dict[int, ResolvedCall] = {}
+        self.attrs: list[AttrAssign] = []
+        self.det_anywhere = False
+        self.seeded_scopes = self._seeded_test_scopes()
+        self.reached_from_top: set[int] = set()
+        self.estimator_seeded = self._estimator_seeded()
+
+    def _seeded_test_scopes(self) -> set[int]:
+        seeded: set[int] = set()
+        for scope in self.scopes:
+            if scope.kind == "class" and self.r.class_base_names(scope.id) & self.c.seeded_test_bases:
+                seeded.update(scope.methods)
+        return seeded
+
+    def _estimator_seeded(self) -> bool:
+        """Whether some ``RunConfig(tf_random_seed=...)`` seeds the graphs Estimators build."""
+        for site in self.r.w.sites:
+            keyword = next((k for k in site.node.keywords if k.arg == "tf_random_seed"), None)
+            if keyword is not None and not is_none(keyword.value):
+                return True
+        return False
+
+    # ---- running
+    def run_module(self) -> State:
+        final = self.enter(0, State())
+        self.reached_from_top = set(self.visited)
+        for scope in self.scopes:
+            if scope.id not in self.visited and scope.kind in ("function", "lambda"):
+                # Forget what this root's run entered (so the next root can enter it too),
+                # without copying the visited set per root: that was quadratic in big files.
+                mark = len(self.trail)
+                self.enter(scope.id, final)
+                self.visited.difference_update(self.trail[mark:])
+                del self.trail[mark:]
+                self.visited.add(scope.id)
+        return final
+
+    def enter(self, scope_id: int, state: State) -> State:
+        if scope_id in self.visited:
+            return state
+        self.visited.add(scope_id)
+        self.trail.append(scope_id)
+        if scope_id in self.seeded_scopes:
+            state = State(ALL_DOMAINS, state.determinism)
+        for event in self.scopes[scope_id].events:
+            if isinstance(event, CallSite):
+                state = self._on_call(event, state)
+            elif isinstance(event, RefEvent):
+                self._on_callback(event, state)
+            elif isinstance(event, SetItemEvent):
+                if self._is_determinism_env(event.target, event.value, event.scope):
+                    state = determinism("os.environ").apply(state)
+                    self.det_anywhere = True
+            else:
+                self._on_set_attr(event, state)
+        return state
+
+    def _on_set_attr(self, event: SetAttrEvent, state: State) -> None:
+        owner = self.r.value_of(event.target.value, event.scope)
+        if owner.type is not None:
+            self.attrs.append(AttrAssign(event.node, owner.type, event.target.attr, event.value, event.scope, state))
+
+    def _on_callback(self, event: RefEvent, state: State) -> None:
+        code = self.g.code_of(event.name, event.scope)
+        if code is None:
+            return
+        # A callback runs later, so what it sets is not known to hold after this point.
+        receiver = self.r.value_of(event.call.func, event.scope)
+        if receiver.qname is not None and receiver.qname in self.c.own_graph_builders and not self.estimator_seeded:
+            # An Estimator builds its own graph: tf.compat.v1.set_random_seed on the default
+            # graph does not reach it (docs/program-model.md), only RunConfig(tf_random_seed=).
+            state = State(state.seeds - {"tf"}, state.determinism)
+        self.enter(code, state)
+
+    def _on_call(self, site: CallSite, state: State) -> State:
+        resolved = self.r.resolve_call(site)
+        if resolved is not None and id(site) not in self.calls:
+            resolved.state = state
+            resolved.reached = True
+            self.calls[id(site)] = resolved
+        target = self.g.runs_now(site, resolved)
+        if target is not None:
+            return self.enter(target, state)
+        if resolved is None:
+            return state
+        effect = self._effect(site, resolved)
+        if effect is None:
+            return state
+        if effect.determinism:
+            self.det_anywhere = True
+        return effect.apply(state)
+
+    def _effect(self, site: CallSite, resolved: ResolvedCall) -> Effect | None:
+        api = resolved.api
+        setter = self.c.setters.get(api)
+        if setter is not None:
+            seed = argument(site.node, setter.seed_param, setter.seed_pos)
+            entropy = None
+            if isinstance(seed, ast.expr):
+                if is_none(seed):
+                    return None  # set_seed(None) / set_global_generator(None) un-seeds, it seeds nothing
+                entropy = self.v.entropy_in(seed, site.scope)
+                if entropy is not None:
+                    self.entropy_seeds.append(entropy)
+            return seeding(api, setter.domains, entropy)
+        if api in self.c.determinism_functions:
+            return determinism(api)
+        if api in self.c.env_setters and self._env_call_enables(site.node):
+            return determinism(api)
+        if self.project is not None and not self.c.knows(api):
+            effect = self.project.effect(api, self.path, self.depth)
+            if effect is not None:
+                if effect.changes_state or effect.entropy:
+                    self.helpers.append((resolved, effect))
+                if effect.randomness:
+                    self.draws.append((resolved, effect))
+                if effect.entropy:
+                    self.entropy_seeds.append(effect.entropy)
+                return effect
+        return None
+
+    def _is_determinism_env(self, target: ast.Subscript, value: ast.expr, scope: int) -> bool:
+        owner = self.r.value_of(target.value, scope)
+        if owner.qname != "os.environ":
+            return False
+        return self._enables_determinism(target.slice, value)
+
+    def _env_call_enables(self, node: ast.Call) -> bool:
+        return len(node.args) >= 2 and self._enables_determinism(node.args[0], node.args[1])
+
+    def _enables_determinism(self, key: ast.expr, value: ast.expr) -> bool:
+        """``TF_DETERMINISTIC_OPS`` set to a true value, however the environment is written to."""
+        return (
+            isinstance(key, ast.Constant)
+            and key.value in self.c.determinism_env
+            and constant_text(value) in self.c.determinism_env_true
+        )
+
+    def randomness(self, unseeded: list[tuple[ResolvedCall, str]]) -> tuple[Randomness, ...]:
+        """Draws in this run that no seed set so far covers, for a caller's summary."""
+        name = self.path.replace("\\", "/").rsplit("/", 1)[-1]
+        return tuple(Randomness(domain, call.api, f"{name}:{call.node.lineno}") for call, domain in unseeded)
+
+
+def constant_text(expr: ast.expr) -> str | None:
+    """A constant's value as environment text; None for non-constants and huge numbers.
+
+    ``str()`` of an int with more than 4300 digits raises ValueError (CPython's limit), and a
+    value that long is never a flag anyway.
+    """
+    if not isinstance(expr, ast.Constant):
+        return None
+    value = expr.value
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value).bit_length() > 64:
+        return None
+    if isinstance(value, (str, int, float, bool)):
+        return str(value)
+    return None

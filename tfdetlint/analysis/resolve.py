@@ -1,0 +1,337 @@
+"""Pass 2: what a name, an attribute or a call is, through imports, assignments and returns.
+
+Resolution is lazy and memoised: only what the rules ask about is resolved. A value is a
+qualified library name (``tensorflow.random.normal``), an instance of a catalogue type (a
+``Dataset``, a Keras model), local code (a function, lambda or class of this file, or an
+instance of one), or unknown.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from tfdetlint.analysis.model import (
+    UNKNOWN,
+    Binding,
+    CallSite,
+    Pos,
+    ResolvedCall,
+    Scope,
+    Val,
+    terminal_name,
+)
+from tfdetlint.analysis.symbols import SymbolTable
+from tfdetlint.catalogue import Catalogue
+
+_PARTIALS = frozenset({"functools.partial"})
+_MAX_CLASS_DEPTH = 10
+
+
+class Resolver:
+    def __init__(self, symbols: SymbolTable, catalogue: Catalogue) -> None:
+        self.w = symbols
+        self.c = catalogue
+        self.scopes = symbols.scopes
+        self._memo: dict[tuple[int, int], Val] = {}
+        self._busy: set[tuple[int, int]] = set()
+        self._resolved: dict[int, ResolvedCall | None] = {}
+        self._returns_busy: set[int] = set()
+
+    # ---- names
+    def lookup(self, name: str, scope_id: int, pos: Pos) -> Binding | None:
+        scope: Scope | None = self.scopes[scope_id]
+        innermost = True
+        while scope is not None:
+            if scope.kind == "class" and not innermost:
+                scope = self.scopes[scope.parent] if scope.parent is not None else None
+                continue
+            found = scope.bindings.get(name)
+            if found:
+                if found[-1].kind == "global":
+                    return self.lookup(name, 0, pos)
+                if not innermost:
+                    return found[-1]  # enclosing scopes: their code has run by the time we are called
+                before = [b for b in found if b.pos <= pos]
+                return before[-1] if before else found[0]
+            innermost = False
+            scope = self.scopes[scope.parent] if scope.parent is not None else None
+        return None
+
+    def enclosing_class(self, scope_id: int) -> int | None:
+        """The class whose method (or a function nested in one) this scope is."""
+        current: int | None = scope_id
+        while current is not None:
+            scope = self.scopes[current]
+            parent = scope.parent
+            if scope.kind == "function" and parent is not None and self.scopes[parent].kind == "class":
+                return parent
+            current = parent
+        return None
+
+    # ---- values
+    def value_of(self, expr: ast.expr, scope: int) -> Val:
+        key = (id(expr), scope)
+        cached = self._memo.get(key)
+        if cached is not None:
+            return cached
+        if key in self._busy:
+            return UNKNOWN
+        self._busy.add(key)
+        try:
+            value = self._value_of(expr, scope)
+        finally:
+            self._busy.discard(key)
+        self._memo[key] = value
+        return value
+
+    def _value_of(self, expr: ast.expr, scope: int) -> Val:
+        if isinstance(expr, ast.Name):
+            return self._name_value(expr, scope)
+        if isinstance(expr, ast.Attribute):
+            return self._attribute_value(expr, scope)
+        if isinstance(expr, ast.Call):
+            return self._call_value(expr, scope)
+        if isinstance(expr, ast.Await):
+            return self.value_of(expr.value, scope)
+        if isinstance(expr, ast.Lambda):
+            found = self.w.lambda_scopes.get(id(expr))
+            return Val(local=found) if found is not None else UNKNOWN
+        if isinstance(expr, ast.Constant):
+            return Val(external=True)
+        return UNKNOWN
+
+    def _attribute_value(self, expr: ast.Attribute, scope: int) -> Val:
+        if isinstance(expr.value, ast.Name):
+            if expr.value.id == "self":
+                found = self._self_attribute(expr.attr, scope)
+                if found is not None:
+                    return found
+            # `tf.model = keras.Sequential()` makes `tf.model` a variable.
+            binding = self.lookup(f"{expr.value.id}.{expr.attr}", scope, (expr.lineno, expr.col_offset))
+            if binding is not None and binding.value is not None and binding.value_scope is not None:
+                return self.value_of(binding.value, binding.value_scope)
+        base = self.value_of(expr.value, scope)
+        if base.qname is not None:
+            return Val(qname=self.c.canonical(f"{base.qname}.{expr.attr}"))
+        if base.type is not None:
+            return Val(qname=f"{base.type}.{expr.attr}", type=None, hint=base.type)
+        if base.instance_of is not None:
+            method = self.method_of(base.instance_of, expr.attr)
+            return Val(local=method) if method is not None else Val(external=True)
+        if base.external or base.local is not None:
+            return Val(external=True)
+        return Val(hint=expr.attr)
+
+    def _self_attribute(self, attr: str, scope: int) -> Val | None:
+        """``self.NAME`` inside a class: a method, or what ``self.NAME = value`` assigned."""
+        class_id = self.enclosing_class(scope)
+        if class_id is None:
+            return None
+        method = self.method_of(class_id, attr)
+        if method is not None:
+            return Val(local=method)
+        for value, value_scope in self.scopes[class_id].self_attrs.get(attr, ()):
+            found = self.value_of(value, value_scope)
+            if found != UNKNOWN:
+                return found
+        return None
+
+    def method_of(self, class_id: int, name: str, depth: int = 0) -> int | None:
+        """A method of a local class, following local base classes."""
+        scope = self.scopes[class_id]
+        found = next((m for m in scope.methods if self.scopes[m].name == name), None)
+        if found is not None or depth > _MAX_CLASS_DEPTH:
+            return found
+        for base in scope.bases:
+            value = self.value_of(base, scope.parent or 0)
+            if value.local is not None and self.scopes[value.local].kind == "class":
+                found = self.method_of(value.local, name, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def _name_value(self, expr: ast.Name, scope: int) -> Val:
+        binding = self.lookup(expr.id, scope, (expr.lineno, expr.col_offset))
+        if binding is None:
+            return Val(hint=expr.id)
+        if binding.kind == "import" and binding.qname is not None:
+            return Val(qname=self.c.canonical(binding.qname))
+        if binding.kind in ("def", "class"):
+            return Val(local=binding.scope, hint=expr.id)
+        if binding.kind == "value" and binding.value is not None and binding.value_scope is not None:
+            value = self.value_of(binding.value, binding.value_scope)
+            return value if value != UNKNOWN else Val(hint=expr.id)
+        if binding.kind == "param" and binding.value is not None and binding.value_scope is not None:
+            annotation = self.value_of(binding.value, binding.value_scope)
+            if annotation.qname in self.c.types:
+                return Val(type=annotation.qname)
+        return Val(hint=expr.id)
+
+    def _call_value(self, call: ast.Call, scope: int) -> Val:
+        dynamic = self._dunder_import(call, scope)
+        if dynamic is not None:
+            return dynamic
+        func = self.value_of(call.func, scope)
+        if func.qname in _PARTIALS and call.args:
+            return self.value_of(call.args[0], scope)  # partial(f, ...) calls f
+        if func.local is not None:
+            local = self.scopes[func.local]
+            if local.kind == "class":
+                model = self._local_class_type(local.id)
+                return Val(type=model) if model else Val(instance_of=local.id)
+            return self._return_value(local.id)
+        if func.qname is None:
+            if isinstance(call.func, ast.Attribute) and not func.external:
+                receiver = self.value_of(call.func.value, scope)
+                duck = self.duck_api(receiver, call.func.attr)
+                if duck is not None and duck.startswith("tensorflow.data.Dataset."):
+                    return Val(type="tensorflow.data.Dataset")
+            return UNKNOWN if not func.external else Val(external=True)
+        type_name = self.c.type_of_constructor(func.qname)
+        if type_name:
+            return Val(type=type_name)
+        owner, _, method = func.qname.rpartition(".")
+        info = self.c.types.get(owner)
+        if info is not None and func.hint == owner:
+            if method in info.methods:
+                return Val(type=owner)
+            for other in self.c.types.values():
+                if other.accessor == method:
+                    return Val(type=other.name)
+            return Val(external=True)
+        return Val(external=True)
+
+    def _dunder_import(self, call: ast.Call, scope: int) -> Val | None:
+        """``__import__("os")`` is the module ``os`` (notebooks' ``%env`` becomes this; see sources)."""
+        func = call.func
+        if not (isinstance(func, ast.Name) and func.id == "__import__" and call.args):
+            return None
+        if self.lookup("__import__", scope, (func.lineno, func.col_offset)) is not None:
+            return None
+        name = call.args[0]
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and name.value):
+            return None
+        # Without a fromlist __import__ returns the top-level package.
+        return Val(qname=self.c.canonical(name.value.split(".", 1)[0]))
+
+    def _return_value(self, scope_id: int) -> Val:
+        """What a local function returns: a catalogue type, or local code (a builder's closure)."""
+        if scope_id in self._returns_busy:
+            return UNKNOWN
+        self._returns_busy.add(scope_id)
+        try:
+            for expr in self.scopes[scope_id].returns:
+                value = self.value_of(expr, scope_id)
+                if value.type is not None:
+                    return Val(type=value.type)
+                if value.local is not None or value.instance_of is not None:
+                    return Val(local=value.local, instance_of=value.instance_of)
+        finally:
+            self._returns_busy.discard(scope_id)
+        return UNKNOWN
+
+    def _local_class_type(self, class_id: int, depth: int = 0) -> str | None:
+        if depth > _MAX_CLASS_DEPTH:
+            return None
+        for base in self.scopes[class_id].bases:
+            value = self.value_of(base, self.scopes[class_id].parent or 0)
+            if value.local is not None and self.scopes[value.local].kind == "class":
+                found = self._local_class_type(value.local, depth + 1)
+                if found:
+                    return found
+            elif value.qname is not None:
+                for info in self.c.types.values():
+                    if value.qname in info.bases:
+                        return info.name
+        return None
+
+    def class_base_names(self, class_id: int, depth: int = 0) -> set[str]:
+        """Qualified names of a local class's bases, following local base classes."""
+        names: set[str] = set()
+        if depth > _MAX_CLASS_DEPTH:
+            return names
+        for base in self.scopes[class_id].bases:
+            value = self.value_of(base, self.scopes[class_id].parent or 0)
+            if value.qname is not None:
+                names.add(value.qname)
+            elif value.local is not None and self.scopes[value.local].kind == "class":
+                names |= self.class_base_names(value.local, depth + 1)
+        return names
+
+    # ---- calls
+    def resolve_call(self, site: CallSite) -> ResolvedCall | None:
+        key = id(site)
+        if key in self._resolved:
+            return self._resolved[key]
+        result = self._resolve_call(site)
+        self._resolved[key] = result
+        return result
+
+    def _resolve_call(self, site: CallSite) -> ResolvedCall | None:
+        func = site.node.func
+        name = terminal_name(func)
+        if name is None:
+            return None
+        value = self.value_of(func, site.scope)
+        if value.qname is not None:
+            receiver = None
+            if value.hint is not None and value.hint in self.c.types:
+                receiver = Val(type=value.hint)
+            return ResolvedCall(site, value.qname, receiver)
+        if isinstance(func, ast.Attribute):
+            receiver = self.value_of(func.value, site.scope)
+            duck = self.duck_api(receiver, func.attr) or self._duck_by_keywords(receiver, func.attr, site.node)
+            if duck is not None:
+                return ResolvedCall(site, duck, receiver)
+        return None
+
+    def _duck_by_keywords(self, receiver: Val, method: str, node: ast.Call) -> str | None:
+        """A Dataset method on an untyped receiver, told by keywords only tf.data takes."""
+        if receiver.external or receiver.type is not None or receiver.qname is not None:
+            return None
+        if receiver.local is not None or receiver.instance_of is not None:
+            return None  # an object of a class defined here has its own methods
+        dataset = self.c.types.get("tensorflow.data.Dataset")
+        if dataset is None or method not in dataset.methods:
+            return None
+        if any(k.arg in dataset.unique_keywords for k in node.keywords):
+            return f"{dataset.name}.{method}"
+        return None
+
+    def duck_api(self, receiver: Val, method: str) -> str | None:
+        """A method on a value of unknown type that can only be one library's."""
+        if method in self.c.training_duck_methods and receiver.type is None:
+            if self.w.imports & {"tensorflow", "keras", "tf_keras"}:
+                return f"keras.optimizers.Optimizer.{method}"
+            return None
+        if receiver.external or receiver.type is not None or receiver.qname is not None:
+            return None
+        if receiver.local is not None or receiver.instance_of is not None:
+            return None
+        dataset = self.c.types.get("tensorflow.data.Dataset")
+        if dataset is not None and method in dataset.unique_methods:
+            return f"{dataset.name}.{method}"
+        model = self.c.types.get("keras.Model")
+        hint = receiver.hint or ""
+        if (
+            model is not None
+            and model.duck_name is not None
+            and model.duck_name.search(hint)
+            and f"keras.Model.{method}" in self.c.training_methods | set(self.c.random_apis)
+            and self.w.imports & {"tensorflow", "keras", "tf_keras"}
+        ):
+            return f"keras.Model.{method}"
+        return None
+
+    def constructor_of(self, expr: ast.expr, scope: int, depth: int = 0) -> str | None:
+        """The library class or function whose call made this value (``tool = Tool()``; ``Tool()``)."""
+        if depth > _MAX_CLASS_DEPTH:
+            return None
+        if isinstance(expr, ast.Call):
+            return self.value_of(expr.func, scope).qname
+        if isinstance(expr, ast.Name):
+            binding = self.lookup(expr.id, scope, (expr.lineno, expr.col_offset))
+            if binding is not None and binding.kind == "value" and binding.value is not None \
+                    and binding.value_scope is not None:
+                return self.constructor_of(binding.value, binding.value_scope, depth + 1)
+        return None

@@ -1,0 +1,162 @@
+"""Pass 5: what an argument's value is known to be, beyond literals.
+
+``deterministic=DEBUG``, ``shuffle=not eval_mode``, ``seed=FLAGS.seed``: values are followed
+through module constants, default parameter values, ``flags.DEFINE_*`` and ``argparse``
+defaults, ``self.x = ...`` in a class, and ``not``. What stays unknown says what it depends on,
+so a rule can report it as a warning instead of passing silently. Seeds are also traced back to
+the clock, OS entropy or per-process hashing (TFD106).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from tfdetlint.analysis.model import LAST
+from tfdetlint.analysis.resolve import Resolver
+from tfdetlint.analysis.symbols import SymbolTable
+from tfdetlint.arguments import source_text
+from tfdetlint.catalogue import Catalogue
+
+_MAX_DEPTH = 12
+_FLAG_MODULES = ("absl.flags.DEFINE_", "tensorflow.flags.DEFINE_", "tensorflow.app.flags.DEFINE_")
+
+
+@dataclass(frozen=True)
+class Known:
+    value: object
+    via: str = ""  # how it was found, e.g. "default of flag --debug"
+
+
+@dataclass(frozen=True)
+class Unknown:
+    depends_on: str  # the expression the value depends on, as written
+
+
+ValueFact = Known | Unknown
+
+
+class ValueFacts:
+    def __init__(self, resolver: Resolver, symbols: SymbolTable, catalogue: Catalogue) -> None:
+        self.r = resolver
+        self.w = symbols
+        self.c = catalogue
+        self._flags: dict[str, ast.expr] | None = None
+
+    # ---- values
+    def of(self, expr: ast.expr, scope: int, depth: int = 0) -> ValueFact:
+        if depth > _MAX_DEPTH:
+            return Unknown(source_text(expr))
+        if isinstance(expr, ast.Constant):
+            return Known(expr.value)
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+            inner = self.of(expr.operand, scope, depth + 1)
+            return Known(not inner.value, inner.via) if isinstance(inner, Known) else Unknown(source_text(expr))
+        if isinstance(expr, ast.Name):
+            return self._name(expr, scope, depth)
+        if isinstance(expr, ast.Attribute):
+            return self._attribute(expr, scope, depth)
+        return Unknown(source_text(expr))
+
+    def _name(self, expr: ast.Name, scope: int, depth: int) -> ValueFact:
+        binding = self.r.lookup(expr.id, scope, (expr.lineno, expr.col_offset))
+        if binding is None:
+            return Unknown(expr.id)
+        if binding.kind == "value" and binding.value is not None and binding.value_scope is not None:
+            if len(self.r.scopes[binding.value_scope].bindings.get(expr.id, ())) > 1 and binding.value_scope != scope:
+                return Unknown(expr.id)  # reassigned elsewhere: which value holds depends on the run
+            found = self.of(binding.value, binding.value_scope, depth + 1)
+            return found if isinstance(found, Known) else Unknown(expr.id)
+        if binding.kind == "param":
+            owner = self._param_scope(expr.id, scope)
+            default = self.w.param_defaults.get((owner, expr.id)) if owner is not None else None
+            if default is not None and owner is not None:
+                found = self.of(default, self.r.scopes[owner].parent or 0, depth + 1)
+                if isinstance(found, Known):
+                    return Known(found.value, f"default of parameter `{expr.id}`")
+            return Unknown(expr.id)
+        return Unknown(expr.id)
+
+    def _param_scope(self, name: str, scope: int) -> int | None:
+        current: int | None = scope
+        while current is not None:
+            found = self.r.scopes[current].bindings.get(name)
+            if found and found[0].kind == "param":
+                return current
+            current = self.r.scopes[current].parent
+        return None
+
+    def _attribute(self, expr: ast.Attribute, scope: int, depth: int) -> ValueFact:
+        text = source_text(expr)
+        if isinstance(expr.value, ast.Name) and expr.value.id == "self":
+            class_id = self.r.enclosing_class(scope)
+            assigned = self.r.scopes[class_id].self_attrs.get(expr.attr, []) if class_id is not None else []
+            if len(assigned) == 1:
+                value, value_scope = assigned[0]
+                found = self.of(value, value_scope, depth + 1)
+                return found if isinstance(found, Known) else Unknown(text)
+            return Unknown(text)
+        if self._is_flags(expr.value, scope):
+            default = self.flag_defaults().get(expr.attr)
+            if default is not None:
+                found = self.of(default, 0, depth + 1)
+                if isinstance(found, Known):
+                    return Known(found.value, f"default of flag --{expr.attr}")
+        return Unknown(text)
+
+    def _is_flags(self, expr: ast.expr, scope: int) -> bool:
+        value = self.r.value_of(expr, scope)
+        if value.qname is not None:
+            return value.qname.endswith("flags.FLAGS")
+        return isinstance(expr, ast.Name) and expr.id in ("FLAGS", "args", "opts", "config", "cfg", "hparams")
+
+    def flag_defaults(self) -> dict[str, ast.expr]:
+        """``flags.DEFINE_bool("debug", False, ...)`` and ``parser.add_argument("--debug", default=...)``."""
+        if self._flags is not None:
+            return self._flags
+        found: dict[str, ast.expr] = {}
+        for site in self.w.sites:
+            node = site.node
+            if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
+                continue
+            name = node.args[0].value
+            func = self.r.value_of(node.func, site.scope)
+            qname = func.qname or ""
+            keyword_default = next((k.value for k in node.keywords if k.arg == "default"), None)
+            if qname.startswith(_FLAG_MODULES) or qname.startswith("tensorflow.compat.v1.flags.DEFINE_"):
+                default = node.args[1] if len(node.args) > 1 else keyword_default
+                if default is not None:
+                    found.setdefault(name, default)
+            elif isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument" \
+                    and name.startswith("--") and keyword_default is not None:
+                found.setdefault(name[2:].replace("-", "_"), keyword_default)
+        self._flags = found
+        return found
+
+    # ---- seeds from entropy
+    def entropy_in(self, expr: ast.expr, scope: int, depth: int = 0) -> str | None:
+        """The clock, OS-entropy or per-process-hash call a seed expression comes from, if any."""
+        if depth > _MAX_DEPTH:
+            return None
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Call):
+                value = self.r.value_of(node.func, scope)
+                if value.qname in self.c.entropy_sources:
+                    return value.qname
+                if isinstance(node.func, ast.Name) and node.func.id == "hash" and value.qname is None \
+                        and self.r.lookup("hash", scope, LAST) is None and node.args and _may_be_text(node.args[0]):
+                    return "hash"  # str/bytes hashes are randomised per process (PYTHONHASHSEED)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                binding = self.r.lookup(node.id, scope, (node.lineno, node.col_offset))
+                if binding is not None and binding.kind == "value" and binding.value is not None \
+                        and binding.value_scope is not None and binding.value is not expr:
+                    found = self.entropy_in(binding.value, binding.value_scope, depth + 1)
+                    if found is not None:
+                        return found
+        return None
+
+
+def _may_be_text(expr: ast.expr) -> bool:
+    if isinstance(expr, ast.Constant):
+        return isinstance(expr.value, (str, bytes))
+    return isinstance(expr, (ast.Name, ast.Attribute, ast.JoinedStr, ast.Subscript, ast.Call))
