@@ -74,4 +74,6 @@ def could_match(raw: bytes, catalogue: Catalogue, *, notebook: bool = False, for
     if force_script is False:
         return False
     maybe_script = notebook or force_script is True or not words.isdisjoint(markers)
-    return maybe_script and not words.isdisjoint(script_only)
+    # A script that imports code can draw its randomness or train inside the project's own
+    # modules (TFD501/502 name them), which no word of its own shows.
+    return maybe_script and (not words.isdisjoint(script_only) or b"import" in words)

@@ -79,7 +79,7 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
             for call in calls:
                 call.unreferenced = any(s in dead for s in scope_chain(model.symbols.scopes, call.site.scope))
     hint = project.keras_hint(path) if project is not None else None
-    version, keras_reason = keras.infer(model.symbols, calls, keras_version, hint)
+    version, keras_reason = keras.infer(model.symbols, keras_version, hint)
     return FileFacts(
         calls=calls,
         attr_assigns=order.attrs,

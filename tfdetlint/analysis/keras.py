@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import ast
 
-from tfdetlint.analysis.model import ResolvedCall, SetItemEvent
+from tfdetlint.analysis.model import SetItemEvent
 from tfdetlint.analysis.symbols import SymbolTable
 
 _KERAS2_ONLY = (".layers.experimental.preprocessing.", ".optimizers.legacy.")
 
 
-def infer(symbols: SymbolTable, calls: list[ResolvedCall], configured: str | None,
+def infer(symbols: SymbolTable, configured: str | None,
           project_hint: tuple[str, str] | None) -> tuple[str, str]:
     """(major version, why) for this file."""
     if configured is not None:
@@ -24,9 +24,9 @@ def infer(symbols: SymbolTable, calls: list[ResolvedCall], configured: str | Non
         return "2", "the file imports tf_keras"
     if _sets_legacy_keras(symbols):
         return "2", "the file sets TF_USE_LEGACY_KERAS=1"
-    legacy = next((c.api for c in calls if any(m in c.api + "." for m in _KERAS2_ONLY)), None)
+    legacy = symbols.keras2_only
     if legacy is None:
-        legacy = next((n for n in symbols.import_names if any(m in n + "." for m in _KERAS2_ONLY)), None)
+        legacy = next((n for n in symbols.import_names if any(m in f".{n}." for m in _KERAS2_ONLY)), None)
     if legacy is not None:
         return "2", f"`{legacy}` exists only in Keras 2"
     if project_hint is not None:

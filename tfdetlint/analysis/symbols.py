@@ -37,6 +37,7 @@ class SymbolTable:
         self.import_names: set[str] = set()  # full dotted names imported (for Keras version hints)
         self.param_defaults: dict[tuple[int, str], ast.expr] = {}  # (function scope, name) -> default
         self._with_items: list[ast.expr] = []
+        self.keras2_only: str | None = None  # a Keras-2-only API spelled in the file
 
     # ---- helpers
     def _new_scope(self, kind: ScopeKind, name: str, parent: int, node: ast.AST) -> Scope:
@@ -262,6 +263,13 @@ class SymbolTable:
             self.scopes[scope].returns.append(node.value)
             self.walk(node.value, scope, in_tape, in_loop)
 
+    def visit_Attribute(self, node: ast.Attribute, scope: int, in_tape: bool, in_loop: bool) -> None:
+        inner = node.value
+        if self.keras2_only is None and isinstance(inner, ast.Attribute) \
+                and (inner.attr, node.attr) in _KERAS2_ONLY_PATHS:
+            self.keras2_only = f"{inner.attr}.{node.attr}"
+        self.walk(inner, scope, in_tape, in_loop)
+
     def visit_Call(self, node: ast.Call, scope: int, in_tape: bool, in_loop: bool) -> None:
         site = CallSite(node, scope, in_tape, in_loop, self.event_scope(scope) == 0, tuple(self._with_items))
         self.sites.append(site)
@@ -275,6 +283,10 @@ class SymbolTable:
             self.walk(keyword.value, scope, in_tape, in_loop)
             if _may_be_callable(keyword.value):
                 self._emit(scope, RefEvent(keyword.value, scope, node, keyword.arg))
+
+
+# `layers.experimental.preprocessing` and `optimizers.legacy` exist only in Keras 2 (tf_keras).
+_KERAS2_ONLY_PATHS = frozenset({("experimental", "preprocessing"), ("optimizers", "legacy")})
 
 
 def _may_be_callable(expr: ast.expr) -> bool:
