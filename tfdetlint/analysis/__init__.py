@@ -101,11 +101,14 @@ def summarise_function(model: ModuleModel, function: str, path: str, project: Pr
     """What calling ``function`` of this module does to the random state, and what it draws unseeded."""
     catalogue = project.catalogue
     binding = model.resolver.lookup(function, 0, LAST)
-    if binding is None or binding.kind != "def" or binding.scope is None:
+    if binding is None or binding.scope is None or binding.kind not in ("def", "class"):
+        return None
+    entry = binding.scope if binding.kind == "def" else model.resolver.method_of(binding.scope, "__init__")
+    if entry is None:
         return None
     order = ProgramOrder(model.resolver, model.graph, model.values, catalogue, path=path, project=project,
                          depth=depth + 1)
-    state = order.enter(binding.scope, State())
+    state = order.enter(entry, State())
     unseeded: list[tuple[ResolvedCall, str]] = []
     for call in order.calls.values():
         domain = unseeded_domain(call.api, call.node, catalogue)

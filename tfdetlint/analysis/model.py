@@ -73,6 +73,7 @@ class CallSite:
     module_level: bool
     # scope ids of `with` blocks that seed what runs inside (DeterministicRandomTestTool().scope())
     with_items: tuple[ast.expr, ...] = ()
+    guards: tuple[ast.expr, ...] = ()  # tests of the `if` blocks (in this scope) whose body holds the call
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class ResolvedCall:
     receiver: Val | None
     state: State = State()
     reached: bool = False
+    order: int = 1 << 30  # when it first runs in the program-order simulation
     in_test: bool = False
     in_data_fn: bool = False
     parallel_stage: str | None = None

@@ -24,7 +24,7 @@ from tfdetlint.analysis.model import (
     State,
 )
 from tfdetlint.analysis.resolve import Resolver
-from tfdetlint.analysis.values import ValueFacts
+from tfdetlint.analysis.values import Known, ValueFacts
 from tfdetlint.arguments import argument, is_none
 from tfdetlint.catalogue import Catalogue
 from tfdetlint.project import ProjectIndex
@@ -52,6 +52,7 @@ class ProgramOrder:
         self.seeded_scopes = self._seeded_test_scopes()
         self.reached_from_top: set[int] = set()
         self.estimator_seeded = self._estimator_seeded()
+        self.deferred: list[int] = []  # model_fns handed to an Estimator, run when it trains
 
     def _seeded_test_scopes(self) -> set[int]:
         seeded: set[int] = set()
@@ -114,17 +115,28 @@ class ProgramOrder:
             return
         # A callback runs later, so what it sets is not known to hold after this point.
         receiver = self.r.value_of(event.call.func, event.scope)
-        if receiver.qname is not None and receiver.qname in self.c.own_graph_builders and not self.estimator_seeded:
+        builder = receiver.qname is not None and (
+            receiver.qname in self.c.own_graph_builders
+            or self.c.type_of_constructor(receiver.qname) == "tensorflow.estimator.Estimator"
+        )
+        if builder and not self.estimator_seeded:
             # An Estimator builds its own graph: tf.compat.v1.set_random_seed on the default
             # graph does not reach it (docs/program-model.md), only RunConfig(tf_random_seed=).
             state = State(state.seeds - {"tf"}, state.determinism)
+        if builder and event.keyword == "model_fn":
+            self.deferred.append(code)  # the Estimator calls model_fn inside train(), after input_fn
+            return
         self.enter(code, state)
+        if event.keyword == "input_fn":
+            for deferred in self.deferred:
+                self.enter(deferred, state)
 
     def _on_call(self, site: CallSite, state: State) -> State:
         resolved = self.r.resolve_call(site)
         if resolved is not None and id(site) not in self.calls:
             resolved.state = state
             resolved.reached = True
+            resolved.order = len(self.calls)
             self.calls[id(site)] = resolved
         target = self.g.runs_now(site, resolved)
         if target is not None:
@@ -138,15 +150,27 @@ class ProgramOrder:
             self.det_anywhere = True
         return effect.apply(state)
 
+    def _skipped_by_default(self, site: CallSite) -> bool:
+        """Inside `if FLAGS.seed:` with the flag's default falsy: a default run never gets here."""
+        for guard in site.guards:
+            fact = self.v.of(guard, site.scope)
+            if isinstance(fact, Known) and not _truthy(fact.value):
+                return True
+        return False
+
     def _effect(self, site: CallSite, resolved: ResolvedCall) -> Effect | None:
         api = resolved.api
         setter = self.c.setters.get(api)
+        if (setter is not None or api in self.c.determinism_functions) and self._skipped_by_default(site):
+            return None
         if setter is not None:
             seed = argument(site.node, setter.seed_param, setter.seed_pos)
             entropy = None
             if isinstance(seed, ast.expr):
-                if is_none(seed):
-                    return None  # set_seed(None) / set_global_generator(None) un-seeds, it seeds nothing
+                value = self.v.of(seed, site.scope)
+                if is_none(seed) or (isinstance(value, Known) and value.value is None):
+                    # set_seed(None), or a seed parameter/flag whose default is None: seeds nothing
+                    return None
                 entropy = self.v.entropy_in(seed, site.scope)
                 if entropy is not None:
                     self.entropy_seeds.append(entropy)
@@ -204,3 +228,10 @@ def constant_text(expr: ast.expr) -> str | None:
     if isinstance(value, (str, int, float, bool)):
         return str(value)
     return None
+
+
+def _truthy(value: object) -> bool:
+    try:
+        return bool(value)
+    except Exception:  # an odd constant's __bool__: assume the branch may run
+        return True

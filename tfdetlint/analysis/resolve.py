@@ -117,7 +117,10 @@ class Resolver:
             return Val(qname=f"{base.type}.{expr.attr}", type=None, hint=base.type)
         if base.instance_of is not None:
             method = self.method_of(base.instance_of, expr.attr)
-            return Val(local=method) if method is not None else Val(external=True)
+            if method is not None:
+                return Val(local=method)
+            # A method the class inherits from a library base (tfrs.Model.fit): duck-typed by name.
+            return Val(hint=expr.attr) if self.class_base_names(base.instance_of) else Val(external=True)
         if base.external or base.local is not None:
             return Val(external=True)
         return Val(hint=expr.attr)
@@ -280,6 +283,9 @@ class Resolver:
             return ResolvedCall(site, value.qname, receiver)
         if isinstance(func, ast.Attribute):
             receiver = self.value_of(func.value, site.scope)
+            if receiver.instance_of is not None and value.hint == func.attr:
+                # an instance of a local subclass of a library class, calling an inherited method
+                receiver = Val(hint=func.value.id if isinstance(func.value, ast.Name) else None)
             duck = self.duck_api(receiver, func.attr) or self._duck_by_keywords(receiver, func.attr, site.node)
             if duck is not None:
                 return ResolvedCall(site, duck, receiver)

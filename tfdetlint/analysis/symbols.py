@@ -37,6 +37,7 @@ class SymbolTable:
         self.import_names: set[str] = set()  # full dotted names imported (for Keras version hints)
         self.param_defaults: dict[tuple[int, str], ast.expr] = {}  # (function scope, name) -> default
         self._with_items: list[ast.expr] = []
+        self._guards: list[ast.expr] = []
         self.keras2_only: str | None = None  # a Keras-2-only API spelled in the file
 
     # ---- helpers
@@ -128,8 +129,10 @@ class SymbolTable:
         self._bind(scope, node.name, Binding((node.lineno, node.col_offset), "def", scope=inner.id))
         self._bind_params(inner.id, node.args)
         saved, self._with_items = self._with_items, []
+        saved_guards, self._guards = self._guards, []
         self.walk_all(node.body, inner.id, False, False)
         self._with_items = saved
+        self._guards = saved_guards
 
     visit_FunctionDef = _visit_function
     visit_AsyncFunctionDef = _visit_function
@@ -248,7 +251,9 @@ class SymbolTable:
         if scope == 0 and is_main_guard(node.test):
             self.main_blocks.append(node)
         self.walk(node.test, scope, in_tape, in_loop)
+        self._guards.append(node.test)
         self.walk_all(node.body, scope, in_tape, in_loop)
+        self._guards.pop()
         self.walk_all(node.orelse, scope, in_tape, in_loop)
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler, scope: int, in_tape: bool, in_loop: bool) -> None:
@@ -271,7 +276,8 @@ class SymbolTable:
         self.walk(inner, scope, in_tape, in_loop)
 
     def visit_Call(self, node: ast.Call, scope: int, in_tape: bool, in_loop: bool) -> None:
-        site = CallSite(node, scope, in_tape, in_loop, self.event_scope(scope) == 0, tuple(self._with_items))
+        site = CallSite(node, scope, in_tape, in_loop, self.event_scope(scope) == 0, tuple(self._with_items),
+                        tuple(self._guards))
         self.sites.append(site)
         self._emit(scope, site)
         self.walk(node.func, scope, in_tape, in_loop)

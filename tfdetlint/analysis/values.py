@@ -10,7 +10,10 @@ the clock, OS entropy or per-process hashing (TFD106).
 from __future__ import annotations
 
 import ast
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from tfdetlint.analysis.model import LAST
 from tfdetlint.analysis.resolve import Resolver
@@ -19,6 +22,10 @@ from tfdetlint.arguments import source_text
 from tfdetlint.catalogue import Catalogue
 
 _MAX_DEPTH = 12
+_COMPARISONS: dict[type[ast.cmpop], Callable[[Any, Any], object]] = {
+    ast.Is: operator.is_, ast.IsNot: operator.is_not, ast.Eq: operator.eq, ast.NotEq: operator.ne,
+    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt, ast.LtE: operator.le,
+}
 _FLAG_MODULES = ("absl.flags.DEFINE_", "tensorflow.flags.DEFINE_", "tensorflow.app.flags.DEFINE_")
 
 
@@ -52,11 +59,24 @@ class ValueFacts:
         if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
             inner = self.of(expr.operand, scope, depth + 1)
             return Known(not inner.value, inner.via) if isinstance(inner, Known) else Unknown(source_text(expr))
+        if isinstance(expr, ast.Compare) and len(expr.ops) == 1:
+            return self._compare(expr, scope, depth)
         if isinstance(expr, ast.Name):
             return self._name(expr, scope, depth)
         if isinstance(expr, ast.Attribute):
             return self._attribute(expr, scope, depth)
         return Unknown(source_text(expr))
+
+    def _compare(self, expr: ast.Compare, scope: int, depth: int) -> ValueFact:
+        left = self.of(expr.left, scope, depth + 1)
+        right = self.of(expr.comparators[0], scope, depth + 1)
+        compare = _COMPARISONS.get(type(expr.ops[0]))
+        if not (isinstance(left, Known) and isinstance(right, Known)) or compare is None:
+            return Unknown(source_text(expr))
+        try:
+            return Known(compare(left.value, right.value), left.via or right.via)
+        except Exception:  # comparing unlike constants: leave it unknown
+            return Unknown(source_text(expr))
 
     def _name(self, expr: ast.Name, scope: int, depth: int) -> ValueFact:
         binding = self.r.lookup(expr.id, scope, (expr.lineno, expr.col_offset))

@@ -50,7 +50,7 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
                if c.in_script(facts) and (d := unseeded_domain(c, facts, catalogue))]
     needing += list(_helper_draws(facts))
     if needing:
-        needing.sort(key=lambda n: (n[0].node.lineno, n[0].node.col_offset))
+        needing.sort(key=lambda n: (n[0].order, n[0].node.lineno, n[0].node.col_offset))  # program order
         first, _, what = needing[0]
         domains = sorted({d for _, d, _ in needing})
         words = ", ".join(_NEEDS[d] for d in domains)
