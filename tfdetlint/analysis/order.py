@@ -112,6 +112,8 @@ class ProgramOrder:
     def _on_callback(self, event: RefEvent, state: State) -> None:
         code = self.g.code_of(event.name, event.scope)
         if code is None:
+            if event.keyword == "input_fn":
+                self._run_deferred(state)
             return
         # A callback runs later, so what it sets is not known to hold after this point.
         receiver = self.r.value_of(event.call.func, event.scope)
@@ -128,8 +130,11 @@ class ProgramOrder:
             return
         self.enter(code, state)
         if event.keyword == "input_fn":
-            for deferred in self.deferred:
-                self.enter(deferred, state)
+            self._run_deferred(state)
+
+    def _run_deferred(self, state: State) -> None:
+        for deferred in self.deferred:
+            self.enter(deferred, state)
 
     def _on_call(self, site: CallSite, state: State) -> State:
         resolved = self.r.resolve_call(site)

@@ -61,7 +61,8 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
                       f"{keras_note}; call keras.utils.set_random_seed(SEED) at the start (it seeds Python, NumPy and "
                       "TF together)",
                       first.api)
-    training = [c for c in facts.calls if c.in_script(facts) and is_training_call(c, catalogue)]
+    training = sorted((c for c in facts.calls if c.in_script(facts) and is_training_call(c, catalogue)),
+                      key=lambda c: c.order)  # the first to run
     if training and not training[0].state.determinism:
         first_training = training[0]
         session = first_training.api == catalogue.session_run
