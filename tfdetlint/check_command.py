@@ -185,9 +185,10 @@ class ProgressLine:
     """``[n/total] files checked`` on stderr, rewritten in place; only on a terminal, only once a
     run has taken a while, and erased at the end."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream
-        self.start = time.monotonic()
+        self.clock = clock
+        self.start = clock()
         self.last = 0.0
         self.shown = False
         isatty = getattr(stream, "isatty", None)
@@ -196,7 +197,7 @@ class ProgressLine:
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled:
             return
-        now = time.monotonic()
+        now = self.clock()
         if now - self.start < PROGRESS_AFTER_S or (now - self.last < 0.1 and done < total):
             return
         self.last = now

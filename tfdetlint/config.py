@@ -216,10 +216,11 @@ def _bool(value: Any, where: str) -> bool:
     return value
 
 
-def _per_file(value: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _per_file(value: Any, where: str, name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not isinstance(value, dict):
-        raise ConfigError(f"{where} must be a table of glob = [codes]")
-    return tuple((k, check_selectors(_strings(v, f"{where}.{k}"), f"{where}.{k}")) for k, v in value.items())
+        raise ConfigError(f"{where}: `{name}` must be a table of glob = [codes]")
+    return tuple((k, check_selectors(_strings(v, f"{where}: `{name}.{k}`"), f"{where}: `{name}.{k}`"))
+                 for k, v in value.items())
 
 
 def settings_from_table(table: dict[str, Any], root: Path, config_file: Path | None = None,
@@ -251,10 +252,10 @@ def settings_from_table(table: dict[str, Any], root: Path, config_file: Path | N
     if "extend-ignore" in table:
         changes["ignore"] = (*changes.get("ignore", settings.ignore), *codes("extend-ignore"))
     if "per-file-ignores" in table:
-        changes["per_file_ignores"] = _per_file(table["per-file-ignores"], key("per-file-ignores"))
+        changes["per_file_ignores"] = _per_file(table["per-file-ignores"], where, "per-file-ignores")
     if "extend-per-file-ignores" in table:
         changes["per_file_ignores"] = (*changes.get("per_file_ignores", settings.per_file_ignores),
-                                       *_per_file(table["extend-per-file-ignores"], key("extend-per-file-ignores")))
+                                       *_per_file(table["extend-per-file-ignores"], where, "extend-per-file-ignores"))
     if "exclude" in table:
         changes["exclude"] = _strings(table["exclude"], key("exclude"))
     if "extend-exclude" in table:
