@@ -57,6 +57,8 @@ class _HelpFormatter(argparse.HelpFormatter):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tfdetlint", description="Find reproducibility hazards in TensorFlow and Keras code.",
+                     epilog="`tfdetlint PATH...` is short for `tfdetlint check PATH...`; "
+                            "`tfdetlint check --help` lists its options.",
                      formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"tfdetlint {__version__}")
     sub = parser.add_subparsers(dest="command")

@@ -77,10 +77,10 @@ def noqa_bytes(raw: bytes, path: str, findings: Iterable[Finding]) -> tuple[byte
         body, ending = match.group(1), match.group(2)
         if match.start() == len(raw) and not body and number > 1:
             break
-        codes = wanted.get(number)
-        if codes:
+        line_codes = wanted.get(number)
+        if line_codes:
             if number in allowed:
-                new = add_to_line(body, sorted(codes))
+                new = add_to_line(body, sorted(line_codes))
                 added += new != body
                 body = new
             else:
