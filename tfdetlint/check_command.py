@@ -80,6 +80,9 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("--statistics", action="store_true", help="print only the number of findings per rule")
+    parser.add_argument("--show-files", action="store_true", help="list the files that would be checked, and stop")
+    parser.add_argument("--show-settings", action="store_true",
+                        help="print the settings the first file (or folder) is checked with, and stop")
     parser.add_argument("--show-scope", action="store_true",
                         help="say for each analysed file whether it was read as a script, library or test module, and why")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
@@ -239,7 +242,37 @@ CollectFn = Callable[[argparse.Namespace, Settings], Collected]
 # ---- the command
 
 
+def show_files(args: argparse.Namespace, settings: Settings) -> int:
+    """``--show-files``: what a run would check, one path a line, sorted."""
+    from tfdetlint.discovery import find_files
+
+    configs: Configurations = args.configs
+    files, problems = find_files(args.paths or [Path(".")], settings, configs.for_folder)
+    for path in sorted(files):
+        print(path)
+    for problem in problems:
+        print(f"tfdetlint: {problem.path}: {problem.message}", file=sys.stderr)
+    return 0
+
+
+def show_settings(args: argparse.Namespace) -> int:
+    """``--show-settings``: the resolved settings of the first path, one ``key = value`` a line."""
+    configs: Configurations = args.configs
+    first = (args.paths or [Path(".")])[0]
+    target = args.stdin_filename if first == STDIN and args.stdin_filename else first
+    settings = configs.for_folder(target) if target.is_dir() else configs.for_path(target)
+    print(f"# settings for {target}")
+    for name, value in vars(settings).items():
+        shown = list(value) if isinstance(value, tuple) else value
+        print(f"{name.replace('_', '-')} = {shown}")
+    return 0
+
+
 def run_check(args: argparse.Namespace, settings: Settings, collect: CollectFn) -> int:
+    if args.show_files:
+        return show_files(args, settings)
+    if args.show_settings:
+        return show_settings(args)
     if args.add_noqa:
         from tfdetlint.noqa import add_noqa
 

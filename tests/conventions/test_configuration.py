@@ -114,3 +114,13 @@ def test_unrelated_pyproject_without_table_is_skipped(tfd, tmp_path: Path) -> No
     (tmp_path / "pkg" / "pyproject.toml").write_text('[project]\nname = "x"\n')
     (tmp_path / "pkg" / "train.py").write_text(HAZARD)
     assert tfd(tmp_path, "pkg", "-q").code == 0  # the parent's select applies
+
+
+def test_show_files_and_show_settings(tfd, two_projects: Path) -> None:  # type: ignore[no-untyped-def]
+    (two_projects / ".gitignore").write_text("b/\n")
+    listed = tfd(two_projects, ".", "--show-files")
+    assert listed.code == 0 and listed.out.split() == ["a/train.py"]
+    shown = tfd(two_projects, "b/train.py", "--show-settings")
+    assert shown.code == 0
+    assert f"config-file = {two_projects / 'b' / 'pyproject.toml'}" in shown.out
+    assert "select = ['TFD3']" in shown.out
