@@ -118,7 +118,7 @@ def collect(args: argparse.Namespace, settings: Settings) -> Collected:
     progress = ProgressLine(sys.stderr)
     try:
         result = run(files, settings, jobs=args.jobs, cache=cache, roots=roots, settings_for=configs.for_path,
-                     progress=progress)
+                     progress=progress if progress.enabled else None)
     finally:
         progress.close()
     found = [problem(p.path, p.message) for p in problems] + result.findings

@@ -132,6 +132,8 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
             outputs.append(analyse_path(name, options))
             if progress is not None:
                 progress(done + len(outputs), result.files_checked)
+    elif progress is None:
+        outputs = _parallel(misses, workers)
     else:
         outputs = _parallel(misses, workers, progress, done, result.files_checked)
     for (name, options), (analysis, content) in zip(misses, outputs, strict=True):

@@ -152,3 +152,16 @@ def test_sarif_rules_carry_help(tfd, project: Path) -> None:  # type: ignore[no-
     rules = {r["id"]: r for r in document["runs"][0]["tool"]["driver"]["rules"]}
     assert rules["TFD101"]["help"]["text"].startswith("Pass `seed=`")
     assert "Pass `seed=`" in rules["TFD101"]["fullDescription"]["text"]
+
+
+def test_runner_reports_progress(tmp_path: Path) -> None:
+    from tfdetlint import runner
+    from tfdetlint.config import Settings
+
+    files = []
+    for i in range(3):
+        files.append(tmp_path / f"m{i}.py")
+        files[-1].write_text(HAZARD)
+    seen: list[tuple[int, int]] = []
+    runner.run(files, Settings(root=tmp_path), jobs=1, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
