@@ -389,7 +389,7 @@ def _fix(args: argparse.Namespace, settings: Settings) -> int:
             args.quiet, args.format, args.output_file = quiet, fmt, target
         remaining = _remaining(captured.getvalue())
         changed = _changed(args.fix_snapshot)
-        before = args.fix_findings
+        before = getattr(args, "fix_findings", [])
         fixed = max(0, len(before) - len(remaining)) if changed else 0
         if args.show_fixes:
             for path, (old, new) in changed.items():
