@@ -281,8 +281,8 @@ def run_check(args: argparse.Namespace, settings: Settings, collect: CollectFn) 
         for problem in problems:
             print(f"tfdetlint: {problem}", file=sys.stderr)
         print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
-        return 2 if problems else 0
-    if args.paths == [STDIN] and (args.fix or args.fix_only):
+        return 1 if problems else 0  # some findings are still not silenced
+    if args.paths == [STDIN] and (args.fix or args.fix_only or args.diff):
         return _fix_stdin(args, settings, collect)
     if args.fix or args.fix_only or args.diff:
         return _fix(args, settings)
@@ -428,12 +428,17 @@ def record_for_fix(args: argparse.Namespace, findings: list[Finding]) -> None:
 
 
 def _fix_stdin(args: argparse.Namespace, settings: Settings, collect: CollectFn) -> int:
-    """As ruff: the fixed source goes to stdout; what remains is reported on stderr."""
-    from tfdetlint.fix.command import fix_file
+    """As ruff: the fixed source goes to stdout (or, with ``--diff``, the diff); what remains is
+    reported on stderr."""
+    from tfdetlint.fix.command import file_diff, fix_file
 
     collected = collect(args, settings)
     ((name, raw),) = collected.sources.items()
     report = fix_file(Path(name), raw, collected.findings, settings, args.unsafe_fixes)
+    if args.diff:
+        if report.new is not None:
+            sys.stdout.write(file_diff(name, raw, report.new))
+        return 1 if report.new is not None or report.error else 0
     sys.stdout.buffer.write(report.new if report.new is not None else raw)
     sys.stdout.flush()
     if report.error:

@@ -72,6 +72,8 @@ def test_stdin_force_exclude_and_fix(tmp_path: Path) -> None:
     assert fixed.returncode == 0, fixed.stderr
     assert b"set_random_seed(42)" in fixed.stdout and fixed.stdout.endswith(b"tf.random.normal([1])\n")
     assert not (tmp_path / "train.py").exists()
+    diff = subprocess_run(tmp_path, "--stdin-filename", "train.py", "--diff", stdin=HAZARD.encode())
+    assert diff.returncode == 1 and b"set_random_seed(42)" in diff.stdout and b"--- train.py" in diff.stdout
 
 
 def test_add_noqa_silences_findings_and_keeps_bytes(tfd, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -92,7 +94,7 @@ def test_add_noqa_silences_findings_and_keeps_bytes(tfd, tmp_path: Path) -> None
 
 def test_add_noqa_never_breaks_a_line() -> None:
     source = b'x = """\nline\n"""\ny = 1 + \\\n    2\n'
-    findings = [Finding("a.py", 2, 1, "TFD101", "m"), Finding("a.py", 4, 1, "TFD101", "m"), Finding("a.py", 3, 1, "TFD101", "m")]
+    findings = [Finding("a.py", n, 1, "TFD101", "m") for n in (2, 4, 3)]
     new, added, problems = noqa_bytes(source, "a.py", findings)
     assert added == 1 and new == source.replace(b'"""\ny', b'"""  # noqa: TFD101\ny')
     assert [p.split(":")[1] for p in problems] == ["2", "4"]
