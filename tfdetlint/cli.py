@@ -6,29 +6,34 @@ import argparse
 import contextlib
 import io
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
 
 from tfdetlint import __version__
 from tfdetlint.cache import Cache
 from tfdetlint.catalogue import load_catalogue, rule_doc_path
-from tfdetlint.config import ConfigError, Settings, keras_version, load_settings
+from tfdetlint.check_command import (
+    STDIN,
+    Collected,
+    ProgressLine,
+    UsageError,
+    add_output_arguments,
+    add_selection_arguments,
+    base_settings,
+    configurations,
+    read_stdin,
+    record_for_fix,
+    run_check,
+    validate,
+    wants_scopes,
+)
+from tfdetlint.config import ConfigError, Configurations, Settings
 from tfdetlint.discovery import find_files
 from tfdetlint.engine import problem
 from tfdetlint.findings import Finding
 from tfdetlint.project import project_roots
-from tfdetlint.report import reporters
-from tfdetlint.report.text import statistics, summary
 
 COMMANDS = ("check", "rule", "rules", "verify")
-# Formats read line by line (by people, or by the Actions runner, which ignores other lines).
-LINE_FORMATS = ("text", "github")
-
-
-class UsageError(Exception):
-    pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,20 +41,34 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _codes(value: str) -> list[str]:
-    return [c.strip().upper() for c in value.split(",") if c.strip()]
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help that reads the same on every Python version (the README quotes it): ``-o, --output-file
+    FILE`` as Python 3.13 prints it, and a fixed width."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=100, max_help_position=34)
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        if not action.option_strings or action.nargs == 0:
+            return super()._format_action_invocation(action)
+        default = self._get_default_metavar_for_optional(action)
+        return ", ".join(action.option_strings) + " " + self._format_args(action, default)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tfdetlint", description="Find reproducibility hazards in TensorFlow and Keras code.")
+    parser = _Parser(prog="tfdetlint", description="Find reproducibility hazards in TensorFlow and Keras code.",
+                     epilog="`tfdetlint PATH...` is short for `tfdetlint check PATH...`; "
+                            "`tfdetlint check --help` lists its options.",
+                     formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"tfdetlint {__version__}")
     sub = parser.add_subparsers(dest="command")
-    check = sub.add_parser("check", help="check files and folders (the default command)")
+    check = sub.add_parser("check", help="check files and folders (the default command)", formatter_class=_HelpFormatter)
     add_check_arguments(check)
     rule = sub.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code")
     sub.add_parser("rules", help="list the rules")
-    verify = sub.add_parser("verify", help="confirm flagged hazards by running them twice on this machine")
+    verify = sub.add_parser("verify", help="confirm flagged hazards by running them twice on this machine",
+                            formatter_class=_HelpFormatter)
     add_common_arguments(verify)
     verify.add_argument("--device", choices=("cpu", "gpu", "all"), default="all")
     verify.add_argument("--timeout", type=float, default=120.0, help="seconds per probe process")
@@ -58,32 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: .)")
-    parser.add_argument("--select", type=_codes, help="rule codes or prefixes to enable (default: TFD)")
-    parser.add_argument("--extend-select", type=_codes, default=[])
-    parser.add_argument("--ignore", type=_codes, help="rule codes or prefixes to disable")
-    parser.add_argument("--extend-ignore", type=_codes, default=[])
-    parser.add_argument("--keras-version", type=keras_version, help="Keras major version the code targets (default: inferred; else 3)")
-    parser.add_argument("--script", action="store_true", help="treat every checked file as a script")
-    parser.add_argument("--library", action="store_true", help="treat every checked file as a library module")
-    parser.add_argument("--config", type=Path, help="pyproject.toml to read [tool.tfdetlint] from")
-    parser.add_argument("--isolated", action="store_true", help="ignore configuration files")
-    parser.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: auto)")
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    parser.add_argument("--cache-dir", type=Path, help="cache folder (default: .tfdetlint_cache)")
+    add_selection_arguments(parser)
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
-    add_common_arguments(parser)
-    parser.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
-    parser.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
-    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    parser.add_argument("--statistics", action="store_true", help="print counts per rule")
-    parser.add_argument("--output-file", "-o", type=Path, help="write the report to this file")
-    parser.add_argument("--fix", action="store_true", help="apply safe fixes")
-    parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, apply unsafe fixes too")
-    parser.add_argument("--diff", action="store_true", help="print the fixes as a diff and write nothing")
-    parser.add_argument("--seed", type=int, help="the seed fixes insert (default: 42, or `seed` in config)")
+    add_selection_arguments(parser)
+    add_output_arguments(parser)
 
 
 def normalise_argv(argv: Sequence[str]) -> list[str]:
@@ -95,77 +94,46 @@ def normalise_argv(argv: Sequence[str]) -> list[str]:
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
-    settings = load_settings(args.paths or [Path.cwd()], args.config, args.isolated)
-    changes: dict[str, object] = {}
-    if args.select is not None:
-        changes["select"] = tuple(args.select)
-    if args.extend_select:
-        changes["select"] = (*changes.get("select", settings.select), *args.extend_select)  # type: ignore[misc]
-    if args.ignore is not None:
-        changes["ignore"] = tuple(args.ignore)
-    if args.extend_ignore:
-        changes["ignore"] = (*changes.get("ignore", settings.ignore), *args.extend_ignore)  # type: ignore[misc]
-    if args.keras_version:
-        changes["keras_version"] = args.keras_version
-    if args.script and args.library:
-        raise UsageError("--script and --library exclude each other")
-    if args.script:
-        changes["scripts"] = ("*",)
-    if args.library:
-        changes["libraries"] = ("*",)
-    if getattr(args, "seed", None) is not None:
-        changes["seed"] = args.seed
-    if args.cache_dir is not None:
-        changes["cache_dir"] = args.cache_dir
-    return replace(settings, **changes)  # type: ignore[arg-type]
+    """The settings shared by the whole run; each file's own come from ``args.configs``."""
+    validate(args)
+    args.configs = configurations(args)
+    return base_settings(args, args.configs)
+
+
+def collect(args: argparse.Namespace, settings: Settings) -> Collected:
+    """Findings (selected per file, by its own configuration) and how the analysed files were read."""
+    from tfdetlint.runner import run
+
+    configs: Configurations = getattr(args, "configs", None) or configurations(args)
+    if args.paths == [STDIN]:
+        return read_stdin(args, configs, settings)
+    paths = args.paths or [Path(".")]
+    files, problems = find_files(paths, settings, configs.for_folder)
+    cache = None
+    scopes = wants_scopes(args)
+    if not args.no_cache and not scopes:  # the cache keeps findings, not scopes
+        directory = settings.cache_dir or (settings.root / ".tfdetlint_cache")
+        cache = Cache(directory, salt=load_catalogue().digest)
+    roots = project_roots(sorted(paths), settings.root if settings.config_file else None)
+    progress = ProgressLine(sys.stderr)
+    try:
+        result = run(files, settings, jobs=args.jobs, cache=cache, roots=roots, settings_for=configs.for_path,
+                     progress=progress if progress.enabled else None)
+    finally:
+        progress.close()
+    found = [problem(p.path, p.message) for p in problems] + result.findings
+    selected = sorted(f for f in found if configs.for_path(Path(f.path)).is_selected(f.code, Path(f.path)))
+    return Collected(selected, result.scopes)
 
 
 def collect_findings(args: argparse.Namespace, settings: Settings) -> list[Finding]:
-    from tfdetlint.runner import run
-
-    paths = args.paths or [Path(".")]
-    files, problems = find_files(paths, settings)
-    cache = None
-    if not args.no_cache:
-        directory = settings.cache_dir or (settings.root / ".tfdetlint_cache")
-        cache = Cache(directory, salt=load_catalogue().digest)
-    roots = project_roots(paths, settings.root if settings.config_file else None)
-    result = run(files, settings, jobs=args.jobs, cache=cache, roots=roots)
-    found = [problem(p.path, p.message) for p in problems] + result.findings
-    return sorted(f for f in found if settings.is_selected(f.code, Path(f.path)))
-
-
-@contextlib.contextmanager
-def _output(path: Path | None) -> Iterator[TextIO]:
-    if path is None:
-        yield sys.stdout
-        return
-    buffer = io.StringIO()
-    yield buffer
-    # surrogateescape writes undecodable file names back as the bytes they came from
-    path.write_text(buffer.getvalue(), encoding="utf-8", errors="surrogateescape")
+    findings = collect(args, settings).findings
+    record_for_fix(args, findings)
+    return findings
 
 
 def command_check(args: argparse.Namespace) -> int:
-    settings = settings_for(args)
-    if args.fix or args.diff:
-        from tfdetlint.fix.command import run_fix
-
-        return int(run_fix(args, settings))
-    findings = collect_findings(args, settings)
-    catalogue = load_catalogue()
-    with _output(args.output_file) as out:
-        reporters()[args.format](findings, catalogue, out)
-        if args.statistics and args.format in LINE_FORMATS:
-            out.write(statistics(findings, catalogue))
-    if args.statistics and args.format not in LINE_FORMATS:
-        # Appended to a JSON or SARIF document the counts would make it unparseable.
-        sys.stderr.write(statistics(findings, catalogue))
-    if args.format == "text" and not args.quiet and args.output_file is None:
-        print(summary(findings, args.unsafe_fixes))
-    elif args.output_file is not None and not args.quiet:
-        print(summary(findings, args.unsafe_fixes), file=sys.stderr)
-    return 0 if args.exit_zero or not findings else 1
+    return run_check(args, settings_for(args), collect)
 
 
 def command_rules() -> int:
@@ -223,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("usage: tfdetlint [check] [options] PATH...   (tfdetlint check --help for options)", file=sys.stderr)
         return 2
     except ConfigError as exc:
-        print(f"tfdetlint: configuration error: {exc}", file=sys.stderr)
+        print(f"tfdetlint: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tfdetlint: interrupted", file=sys.stderr)

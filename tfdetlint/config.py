@@ -1,4 +1,10 @@
-"""Settings from ``[tool.tfdetlint]`` in the nearest ``pyproject.toml``, overridden by the command line."""
+"""Settings from the nearest configuration file, overridden by the command line.
+
+As ruff does: every file uses the configuration of the nearest folder (its own, then upwards)
+holding ``.tfdetlint.toml``, ``tfdetlint.toml`` (options at the top level) or a ``pyproject.toml``
+with a ``[tool.tfdetlint]`` table. ``extend = "path"`` bases one configuration on another.
+Broken TOML, unknown keys and rule selectors that match no rule are errors.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import fnmatch
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +48,7 @@ class Settings:
     seed: int = 42
     cache_dir: Path | None = None
     respect_gitignore: bool = True
+    force_exclude: bool = False  # apply exclude to files named on the command line too
     include_tests: bool = False
     seed_functions: tuple[str, ...] = ()
     determinism_functions: tuple[str, ...] = ()
@@ -120,70 +128,158 @@ def safe_resolve(path: Path) -> Path:
         return Path(os.path.abspath(path))
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a [tool.tfdetlint] table, from ``start`` upwards."""
-    start = safe_resolve(start)
-    for folder in [start, *start.parents] if start.is_dir() else [start.parent, *start.parent.parents]:
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                continue
-            if "tfdetlint" in data.get("tool", {}):
-                return candidate
+# In each folder, the first of these that configures tfdetlint wins (ruff's order).
+CONFIG_NAMES = (".tfdetlint.toml", "tfdetlint.toml", "pyproject.toml")
+
+KNOWN_KEYS = frozenset({
+    "extend", "select", "extend-select", "ignore", "extend-ignore", "per-file-ignores",
+    "extend-per-file-ignores", "exclude", "extend-exclude", "force-exclude", "keras-version", "scripts",
+    "libraries", "seed", "cache-dir", "respect-gitignore", "seed-functions", "determinism-functions",
+    "include-tests",
+})
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(f"{path}: cannot read: {reason}") from exc
+
+
+def _table_of(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The tfdetlint options in a parsed file, or None when a pyproject.toml has none."""
+    if path.name != "pyproject.toml":
+        return data
+    tool = data.get("tool")
+    table = tool.get("tfdetlint") if isinstance(tool, dict) else None
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.tfdetlint] must be a table")
+    return table
+
+
+def config_in(folder: Path) -> Path | None:
+    """The file configuring tfdetlint in this folder itself, if any."""
+    for name in CONFIG_NAMES:
+        candidate = folder / name
+        if candidate.is_file() and _table_of(candidate, _read_toml(candidate)) is not None:
+            return candidate
     return None
 
 
-def _strings(value: Any, key: str) -> tuple[str, ...]:
+def find_config(start: Path) -> Path | None:
+    """The nearest configuration file, from ``start`` (a file or folder) upwards."""
+    start = safe_resolve(start)
+    folder = start if start.is_dir() else start.parent
+    for candidate in [folder, *folder.parents]:
+        found = config_in(candidate)
+        if found is not None:
+            return found
+    return None
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(v.strip() for v in value.split(",") if v.strip())
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise ConfigError(f"`{key}` must be a list of strings")
+    raise ConfigError(f"{where} must be a list of strings")
 
 
-def settings_from_table(table: dict[str, Any], root: Path, config_file: Path | None = None) -> Settings:
-    settings = Settings(root=root, config_file=config_file)
-    known = {
-        "select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "keras-version",
-        "scripts", "libraries", "seed", "cache-dir", "respect-gitignore", "seed-functions", "determinism-functions",
-        "include-tests",
-    }
-    unknown = sorted(set(table) - known)
+def rule_codes() -> frozenset[str]:
+    from tfdetlint.catalogue import load_catalogue
+
+    return frozenset(load_catalogue().rules)
+
+
+def check_selectors(codes: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """Rule codes or prefixes, upper-cased; an error names the first that selects no rule."""
+    known = rule_codes()
+    result = []
+    for raw in codes:
+        code = raw.strip().upper()
+        if code != "ALL" and not any(rule.startswith(code) for rule in known if code):
+            shown = repr(raw) if code else "an empty selector"
+            raise ConfigError(f"{where}: {shown} matches no rule (codes look like TFD101 or a prefix such as TFD1; "
+                              "`tfdetlint rules` lists them)")
+        result.append(code)
+    return tuple(result)
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false")
+    return value
+
+
+def _per_file(value: Any, where: str, name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: `{name}` must be a table of glob = [codes]")
+    return tuple((k, check_selectors(_strings(v, f"{where}: `{name}.{k}`"), f"{where}: `{name}.{k}`"))
+                 for k, v in value.items())
+
+
+def settings_from_table(table: dict[str, Any], root: Path, config_file: Path | None = None,
+                        base: Settings | None = None, source: str | None = None) -> Settings:
+    """Settings from one table of options, on top of ``base`` (the defaults, or an extended file).
+
+    ``root`` is the folder globs are relative to; ``source`` names the file in error messages.
+    """
+    where = source or (str(config_file) if config_file else "[tool.tfdetlint]")
+    settings = replace(base, root=root, config_file=config_file) if base else Settings(root=root, config_file=config_file)
+    unknown = sorted(set(table) - KNOWN_KEYS)
     if unknown:
-        raise ConfigError(f"unknown option(s) in [tool.tfdetlint]: {', '.join(unknown)}")
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        raise ConfigError(f"{where}: unknown option `{unknown[0]}`{more}")
+
+    def key(name: str) -> str:
+        return f"{where}: `{name}`"
+
+    def codes(name: str) -> tuple[str, ...]:
+        return check_selectors(_strings(table[name], key(name)), key(name))
+
     changes: dict[str, Any] = {}
     if "select" in table:
-        changes["select"] = _strings(table["select"], "select")
+        changes["select"] = codes("select")
     if "extend-select" in table:
-        changes["select"] = (*changes.get("select", settings.select), *_strings(table["extend-select"], "extend-select"))
+        changes["select"] = (*changes.get("select", settings.select), *codes("extend-select"))
     if "ignore" in table:
-        changes["ignore"] = _strings(table["ignore"], "ignore")
+        changes["ignore"] = codes("ignore")
+    if "extend-ignore" in table:
+        changes["ignore"] = (*changes.get("ignore", settings.ignore), *codes("extend-ignore"))
     if "per-file-ignores" in table:
-        pfi = table["per-file-ignores"]
-        if not isinstance(pfi, dict):
-            raise ConfigError("`per-file-ignores` must be a table of glob = [codes]")
-        changes["per_file_ignores"] = tuple((k, _strings(v, f"per-file-ignores.{k}")) for k, v in pfi.items())
+        changes["per_file_ignores"] = _per_file(table["per-file-ignores"], where, "per-file-ignores")
+    if "extend-per-file-ignores" in table:
+        changes["per_file_ignores"] = (*changes.get("per_file_ignores", settings.per_file_ignores),
+                                       *_per_file(table["extend-per-file-ignores"], where, "extend-per-file-ignores"))
     if "exclude" in table:
-        changes["exclude"] = _strings(table["exclude"], "exclude")
+        changes["exclude"] = _strings(table["exclude"], key("exclude"))
     if "extend-exclude" in table:
-        changes["extend_exclude"] = _strings(table["extend-exclude"], "extend-exclude")
+        changes["extend_exclude"] = (*settings.extend_exclude, *_strings(table["extend-exclude"], key("extend-exclude")))
     if "keras-version" in table:
-        changes["keras_version"] = keras_version(table["keras-version"])
-    for key in ("scripts", "libraries", "seed-functions", "determinism-functions"):
-        if key in table:
-            changes[key.replace("-", "_")] = _strings(table[key], key)
+        try:
+            changes["keras_version"] = keras_version(table["keras-version"])
+        except ConfigError as exc:
+            raise ConfigError(f"{key('keras-version')}: {exc}") from None
+    for name in ("scripts", "libraries", "seed-functions", "determinism-functions"):
+        if name in table:
+            changes[name.replace("-", "_")] = _strings(table[name], key(name))
     if "seed" in table:
         if not isinstance(table["seed"], int) or isinstance(table["seed"], bool):
-            raise ConfigError("`seed` must be an integer")
+            raise ConfigError(f"{key('seed')} must be an integer")
         changes["seed"] = table["seed"]
     if "cache-dir" in table:
-        changes["cache_dir"] = root / str(table["cache-dir"])
-    if "respect-gitignore" in table:
-        changes["respect_gitignore"] = bool(table["respect-gitignore"])
-    if "include-tests" in table:
-        changes["include_tests"] = bool(table["include-tests"])
+        if not isinstance(table["cache-dir"], str):
+            raise ConfigError(f"{key('cache-dir')} must be a string")
+        folder = config_file.parent if config_file else root
+        changes["cache_dir"] = folder / table["cache-dir"]
+    for name in ("respect-gitignore", "include-tests", "force-exclude"):
+        if name in table:
+            changes[name.replace("-", "_")] = _bool(table[name], key(name))
     return replace(settings, **changes)
 
 
@@ -194,15 +290,92 @@ def keras_version(value: Any) -> str:
     return text
 
 
+def load_file(config_file: Path, root: Path | None = None, _seen: tuple[Path, ...] = ()) -> Settings:
+    """Settings from one configuration file, following ``extend`` (its base is applied first).
+
+    Globs are relative to ``root``: the folder of the file the chain started from.
+    """
+    config_file = Path(os.path.abspath(config_file))
+    root = root or config_file.parent
+    if safe_resolve(config_file) in {safe_resolve(p) for p in _seen}:
+        chain = " -> ".join(str(p) for p in (*_seen, config_file))
+        raise ConfigError(f"{_seen[-1]}: `extend` makes a cycle: {chain}")
+    table = _table_of(config_file, _read_toml(config_file))
+    if table is None:
+        raise ConfigError(f"{config_file}: no [tool.tfdetlint] table")
+    base = None
+    if "extend" in table:
+        target = table["extend"]
+        if not isinstance(target, str) or not target:
+            raise ConfigError(f"{config_file}: `extend` must be the path of a configuration file")
+        path = Path(os.path.expanduser(target))
+        path = path if path.is_absolute() else config_file.parent / path
+        if not path.is_file():
+            raise ConfigError(f"{config_file}: `extend`: no such file {path}")
+        base = load_file(path, root, (*_seen, config_file))
+    options = {k: v for k, v in table.items() if k != "extend"}
+    return settings_from_table(options, root, config_file, base=base, source=str(config_file))
+
+
 def load_settings(paths: list[Path], config: Path | None = None, isolated: bool = False) -> Settings:
+    """The settings for the first path (or the given ``config`` file); see ``Configurations``."""
     if isolated:
         return Settings()
     config_file = config or find_config(paths[0] if paths else Path.cwd())
     if config_file is None:
         return Settings()
-    try:
-        data = tomllib.loads(config_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read {config_file}: {exc}") from exc
-    table = data.get("tool", {}).get("tfdetlint", {})
-    return settings_from_table(table, config_file.parent, config_file)
+    return load_file(config_file)
+
+
+class Configurations:
+    """Each file's settings: its nearest configuration file's, then the command line's overrides.
+
+    ``fixed`` (``--config``) or ``isolated`` use one configuration for every file, as ruff does.
+    Results are cached per folder, so a run reads each configuration file once.
+    """
+
+    def __init__(self, overrides: Callable[[Settings], Settings] = lambda s: s, fixed: Path | None = None,
+                 isolated: bool = False) -> None:
+        self.overrides = overrides
+        self.isolated = isolated
+        self.fixed = fixed
+        self._single: Settings | None = None
+        if isolated:
+            self._single = overrides(Settings())
+        elif fixed is not None:
+            self._single = overrides(load_file(fixed))
+        self._by_file: dict[Path, Settings] = {}
+        self._by_folder: dict[Path, Settings] = {}
+        self._default: Settings | None = None
+
+    def for_file(self, config_file: Path | None) -> Settings:
+        if config_file is None:
+            if self._default is None:
+                self._default = self.overrides(Settings())
+            return self._default
+        if config_file not in self._by_file:
+            self._by_file[config_file] = self.overrides(load_file(config_file))
+        return self._by_file[config_file]
+
+    def for_folder(self, folder: Path) -> Settings:
+        if self._single is not None:
+            return self._single
+        folder = Path(os.path.abspath(folder))
+        found = self._by_folder.get(folder)
+        if found is not None:
+            return found
+        own = config_in(folder)
+        if own is not None:
+            settings = self.for_file(own)
+        elif folder.parent != folder:
+            settings = self.for_folder(folder.parent)
+        else:
+            settings = self.for_file(None)
+        self._by_folder[folder] = settings
+        return settings
+
+    def for_path(self, path: Path) -> Settings:
+        """Settings for a file: its folder's."""
+        if self._single is not None:
+            return self._single
+        return self.for_folder(Path(os.path.dirname(os.path.abspath(path))))

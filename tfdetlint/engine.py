@@ -14,7 +14,7 @@ from typing import TypeVar
 from tfdetlint.analysis import collect
 from tfdetlint.catalogue import Catalogue, load_catalogue
 from tfdetlint.checks import RawFinding, run_checks
-from tfdetlint.findings import Finding
+from tfdetlint.findings import FileScope, Finding
 from tfdetlint.prefilter import could_match
 from tfdetlint.project import ProjectIndex
 from tfdetlint.sources import Source, SourceError, load_source
@@ -51,6 +51,7 @@ def problem(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
 class Analysis:
     findings: list[Finding]
     dependencies: dict[str, str]  # project files consulted (helpers that seed) -> content digest
+    scope: FileScope | None = None  # how the file was read (None: not parsed, e.g. pre-filtered)
 
 
 def check_bytes(raw: bytes, path: str, options: Options = Options(), project: ProjectIndex | None = None) -> list[Finding]:
@@ -69,28 +70,37 @@ def analyse(raw: bytes, path: str, options: Options = Options(), project: Projec
         return Analysis([problem(path, str(exc), exc.line)], {})
     if not could_match(raw, catalogue, notebook=notebook, force_script=options.force_script):
         return Analysis([], {})
+    scopes: list[FileScope] = []
     if project is None:
-        return Analysis(check_source(source, options, catalogue), {})
+        return Analysis(check_source(source, options, catalogue, scopes=scopes), {}, _last(scopes))
     project.start_file()
     try:
-        findings = check_source(source, options, catalogue, project)
+        findings = check_source(source, options, catalogue, project, scopes=scopes)
     finally:
         dependencies = project.finish_file()
-    return Analysis(findings, dependencies)
+    return Analysis(findings, dependencies, _last(scopes))
+
+
+def _last(scopes: list[FileScope]) -> FileScope | None:
+    return scopes[-1] if scopes else None
 
 
 def check_source(source: Source, options: Options = Options(), catalogue: Catalogue | None = None,
-                 project: ProjectIndex | None = None, tree: ast.Module | None = None) -> list[Finding]:
-    """Findings for decoded source; ``tree`` is its AST when the caller already has it (flake8)."""
+                 project: ProjectIndex | None = None, tree: ast.Module | None = None,
+                 scopes: list[FileScope] | None = None) -> list[Finding]:
+    """Findings for decoded source; ``tree`` is its AST when the caller already has it (flake8).
+
+    ``scopes``, when given, receives how the file was read (script, library or test module).
+    """
     catalogue = catalogue or load_catalogue()
     if source.skip_reason is not None or not source.text.strip() or file_is_exempt(source.text):
         return []
     try:
-        return _analyse(source, options, catalogue, project, tree)
+        return _analyse(source, options, catalogue, project, tree, scopes)
     except RecursionError:
         pass
     try:
-        return _with_deep_stack(_analyse, source, options, catalogue, project)
+        return _with_deep_stack(_analyse, source, options, catalogue, project, None, scopes)
     except RecursionError:
         return [problem(source.path, "code is nested too deeply to analyse")]
 
@@ -127,7 +137,7 @@ def _with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
 
 
 def _analyse(source: Source, options: Options, catalogue: Catalogue, project: ProjectIndex | None,
-             tree: ast.Module | None = None) -> list[Finding]:
+             tree: ast.Module | None = None, scopes: list[FileScope] | None = None) -> list[Finding]:
     """Parse and check; parse problems become TFD000. May raise RecursionError."""
     try:
         if tree is None:
@@ -145,6 +155,8 @@ def _analyse(source: Source, options: Options, catalogue: Catalogue, project: Pr
         return [problem(source.path, f"cannot parse: {exc}")]
     facts = collect(tree, catalogue, notebook=source.is_notebook, keras_version=options.keras_version,
                     force_script=options.force_script, path=source.path, project=project)
+    if scopes is not None:
+        scopes.append(_scope(facts.is_script, facts.is_test_module, facts.script_reason))
     raws = [] if facts.is_test_module and not options.include_tests else run_checks(facts, catalogue)
     if not raws:
         return []
@@ -152,6 +164,16 @@ def _analyse(source: Source, options: Options, catalogue: Catalogue, project: Pr
     kept = [r for r in raws if not (1 <= r.line <= len(lines) and suppressed(r.code, lines[r.line - 1]))]
     findings = {_place(raw, source, lines, catalogue) for raw in kept}
     return sorted(findings)
+
+
+def _scope(is_script: bool, is_test: bool, reason: str) -> FileScope:
+    if is_test:
+        return FileScope("test", reason)
+    if reason == "configured":
+        reason = "so configured: --script/--library or `scripts`/`libraries`"
+    elif reason.startswith("library module (") and reason.endswith(")"):
+        reason = reason[len("library module (") : -1]
+    return FileScope("script" if is_script else "library", reason)
 
 
 def _char_column(lines: list[str], line: int, byte_col: int) -> int:

@@ -14,6 +14,7 @@ class Finding:
     In a notebook, ``cell`` is the 1-based index of the code cell and ``line`` counts inside it.
     ``args`` holds the source text of the call's literal arguments that matter to the hazard
     (for ``verify`` probes and fixes), keyed by parameter name or position (``"0"``, ``"1"``).
+    ``help`` is the remedy, one line (shown by ``full`` output, JSON and SARIF).
     """
 
     path: str
@@ -28,6 +29,7 @@ class Finding:
     end_column: int = 0
     cell: int | None = None
     args: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    help: str = field(default="", compare=False)
 
     def sort_key(self) -> tuple[str, int, int, int, str, str]:
         # In a notebook, lines count inside cells, so the cell comes first.
@@ -48,3 +50,22 @@ class Finding:
         args = tuple(sorted((str(k), str(v)) for k, v in dict(data.get("args", {})).items()))
         fields = {k: v for k, v in data.items() if k != "args"}
         return Finding(**fields, args=args)
+
+
+@dataclass(frozen=True)
+class FileScope:
+    """How a file was read: as a ``script`` (a program that runs), a ``library`` module (its
+    seedable randomness is its callers' to seed) or a ``test`` module (not checked by default)."""
+
+    kind: str  # "script" | "library" | "test"
+    reason: str
+
+    def note(self) -> str:
+        """One line for people: what was decided, why, and how to override it."""
+        if self.kind == "test":
+            return (f"treated as a test module ({self.reason}): not checked; "
+                    "set `include-tests = true` in [tool.tfdetlint] to check it")
+        if self.kind == "library":
+            return (f"treated as a library module ({self.reason}): seedable randomness is left to its callers; "
+                    "use --script (or `scripts = [...]`) to check it as a program")
+        return f"treated as a script ({self.reason}); use --library (or `libraries = [...]`) to check it as a library"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +15,7 @@ from tfdetlint.cache import Cache
 from tfdetlint.catalogue import load_catalogue
 from tfdetlint.config import Settings
 from tfdetlint.engine import Analysis, Options, analyse, problem
-from tfdetlint.findings import Finding
+from tfdetlint.findings import FileScope, Finding
 from tfdetlint.project import ProjectIndex, digest
 
 # Below this many files to analyse, starting workers costs more than it saves.
@@ -27,6 +27,7 @@ class RunResult:
     findings: list[Finding] = field(default_factory=list)
     files_checked: int = 0
     cache_hits: int = 0
+    scopes: dict[str, FileScope] = field(default_factory=dict)  # files analysed (not cached) -> scope
 
 
 def options_for(path: Path, settings: Settings) -> Options:
@@ -96,8 +97,14 @@ def resolve_jobs(jobs: int | None, work: int) -> int:
     return max(1, min(jobs, work))
 
 
+Progress = Callable[[int, int], None]  # (files done, files in all)
+
+
 def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, cache: Cache | None = None,
-        roots: tuple[Path, ...] = ()) -> RunResult:
+        roots: tuple[Path, ...] = (), settings_for: Callable[[Path], Settings] | None = None,
+        progress: Progress | None = None) -> RunResult:
+    """Check ``files``; ``settings_for(path)`` gives each file's own settings (its nearest
+    configuration), else ``settings`` applies to all. ``progress`` is told as files finish."""
     global _PROJECT
     _PROJECT = project_index(settings, roots)
     result = RunResult()
@@ -105,7 +112,7 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
     misses: list[tuple[str, Options]] = []
     for path in files:
         result.files_checked += 1
-        options = options_for(path, settings)
+        options = options_for(path, settings_for(path) if settings_for else settings)
         if cache is None:
             misses.append((str(path), options))
             continue
@@ -120,11 +127,20 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
         else:
             misses.append((str(path), options))
     workers = resolve_jobs(jobs, len(misses))
+    done = result.files_checked - len(misses)
     if workers <= 1:
-        outputs = [analyse_path(path, options) for path, options in misses]
-    else:
+        outputs = []
+        for name, options in misses:
+            outputs.append(analyse_path(name, options))
+            if progress is not None:
+                progress(done + len(outputs), result.files_checked)
+    elif progress is None:
         outputs = _parallel(misses, workers)
-    for (_, options), (analysis, content) in zip(misses, outputs, strict=True):
+    else:
+        outputs = _parallel(misses, workers, progress, done, result.files_checked)
+    for (name, options), (analysis, content) in zip(misses, outputs, strict=True):
+        if analysis.scope is not None:
+            result.scopes[name] = analysis.scope
         found = analysis.findings
         result.findings.extend(found)
         internal_error = any(f.code == "TFD000" and "internal error" in f.message for f in found)
@@ -134,10 +150,16 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
     return result
 
 
-def _parallel(items: list[tuple[str, Options]], workers: int) -> list[tuple[Analysis, str | None]]:
+def _parallel(items: list[tuple[str, Options]], workers: int, progress: Progress | None = None, done: int = 0,
+              total: int = 0) -> list[tuple[Analysis, str | None]]:
     # Interleaved batches keep big files spread over the workers; order is restored below.
     size = max(1, min(64, len(items) // (workers * 4) or 1))
     batches = [items[i : i + size] for i in range(0, len(items), size)]
+    results = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-        results = list(pool.map(_analyse_batch, batches))
+        for batch in pool.map(_analyse_batch, batches):
+            results.append(batch)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
     return [found for batch in results for found in batch]

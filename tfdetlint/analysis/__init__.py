@@ -21,10 +21,10 @@ from tfdetlint.analysis.resolve import Resolver
 from tfdetlint.analysis.script import (
     builds_train_op,
     dead_functions,
-    is_test_module,
     is_training_call,
     scope_chain,
     script_status,
+    test_module_reason,
 )
 from tfdetlint.analysis.symbols import SymbolTable, build_symbols
 from tfdetlint.analysis.values import ValueFacts
@@ -60,7 +60,8 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
     order.run_module()
     calls = sorted(order.calls.values(), key=lambda r: (r.node.lineno, r.node.col_offset))
     Contexts(model.resolver, model.graph, catalogue).mark(calls, order.seeded_scopes)
-    is_test = is_test_module(model.resolver, catalogue, path, notebook)
+    test_reason = test_module_reason(model.resolver, catalogue, path, notebook)
+    is_test = test_reason is not None
     if is_test:
         for call in calls:
             call.in_test = True
@@ -71,7 +72,7 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
     main_trains = main is not None and main in order.reached_from_top and any(
         is_training_call(c, catalogue) and c.site.scope in model.graph.reachable({main}) for c in calls
     )
-    script, reason = script_status(model.resolver, catalogue, calls, is_test=is_test, notebook=notebook,
+    script, reason = script_status(model.resolver, catalogue, calls, test_reason=test_reason, notebook=notebook,
                                    force_script=force_script, main_trains=main_trains)
     if script:
         dead = dead_functions(tree, model.symbols.scopes, order.reached_from_top)

@@ -21,17 +21,18 @@ def is_test_path(path: str) -> bool:
     return name.startswith("test_") or name.endswith(("_test.py", "_tests.py")) or name == "conftest.py"
 
 
-def is_test_module(resolver: Resolver, catalogue: Catalogue, path: str, notebook: bool) -> bool:
+def test_module_reason(resolver: Resolver, catalogue: Catalogue, path: str, notebook: bool) -> str | None:
+    """Why this is a test module, or None when it is not one."""
     if notebook:
-        return False
+        return None
     if is_test_path(path):
-        return True
+        return "its name is test_*.py or *_test.py"
     for block in resolver.w.main_blocks:
         for stmt in block.body:
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
                     and _runs_tests(resolver, catalogue, stmt.value):
-                return True
-    return False
+                return "its __main__ block runs a test runner"
+    return None
 
 
 def _runs_tests(resolver: Resolver, catalogue: Catalogue, call: ast.Call) -> bool:
@@ -65,14 +66,14 @@ def builds_train_op(calls: list[ResolvedCall], catalogue: Catalogue) -> bool:
     return False
 
 
-def script_status(resolver: Resolver, catalogue: Catalogue, calls: list[ResolvedCall], *, is_test: bool,
+def script_status(resolver: Resolver, catalogue: Catalogue, calls: list[ResolvedCall], *, test_reason: str | None,
                   notebook: bool, force_script: bool | None, main_trains: bool) -> tuple[bool, str]:
     if force_script is not None:
         return force_script, "configured"
     if notebook:
         return True, "notebook"
-    if is_test:
-        return False, "test module (its __main__ block runs a test runner)"
+    if test_reason is not None:
+        return False, test_reason
     if resolver.w.main_blocks:
         return True, 'has an `if __name__ == "__main__":` block'
     if main_trains:

@@ -1,20 +1,59 @@
-"""Reporters: findings in, text for people or tools out. They never look at source code."""
+"""Reporters: findings in, text for people or tools out.
+
+Each format is a function ``render(findings, catalogue, out)``; ``render_report`` adds what some
+formats can use (colour, the files' scopes, source text read from stdin). Only ``full`` looks at
+source code, to show the lines around a finding.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from tfdetlint.catalogue import Catalogue
-from tfdetlint.findings import Finding
+from tfdetlint.findings import FileScope, Finding
 
 Reporter = Callable[[list[Finding], Catalogue, TextIO], None]
 
+# ruff's names; ``text`` is kept as the old name of ``concise``.
+FORMATS = ("concise", "full", "json", "json-lines", "sarif", "github", "gitlab", "junit", "pylint")
+ALIASES = {"text": "concise"}
+# Formats read line by line (by people, or by a CI runner that ignores other lines).
+LINE_FORMATS = ("concise", "full", "text", "github", "pylint")
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    color: bool = False
+    scopes: Mapping[str, FileScope] = field(default_factory=dict)  # path -> how the file was read
+    sources: Mapping[str, bytes] = field(default_factory=dict)  # path -> bytes not on disk (stdin)
+
 
 def reporters() -> dict[str, Reporter]:
-    from tfdetlint.report import github, json_, sarif, text
+    from tfdetlint.report import full, github, gitlab, json_, junit, pylint, sarif, text
 
-    return {"text": text.render, "json": json_.render, "sarif": sarif.render, "github": github.render}
+    table: dict[str, Reporter] = {
+        "concise": text.render, "full": full.render, "json": json_.render, "json-lines": json_.render_lines,
+        "sarif": sarif.render, "github": github.render, "gitlab": gitlab.render, "junit": junit.render,
+        "pylint": pylint.render,
+    }
+    table.update({alias: table[name] for alias, name in ALIASES.items()})
+    return table
+
+
+def render_report(fmt: str, findings: list[Finding], catalogue: Catalogue, out: TextIO,
+                  context: ReportContext | None = None) -> None:
+    from tfdetlint.report import full, text
+
+    context = context or ReportContext()
+    fmt = ALIASES.get(fmt, fmt)
+    if fmt == "full":
+        full.render(findings, catalogue, out, context)
+    elif fmt == "concise":
+        text.render(findings, catalogue, out, color=context.color)
+    else:
+        reporters()[fmt](findings, catalogue, out)
 
 
 def location(finding: Finding) -> str:

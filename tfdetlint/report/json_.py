@@ -1,4 +1,4 @@
-"""``--format json``: one JSON array, one object per finding."""
+"""``json``: one JSON array, one object per finding; ``json-lines``: one object per line."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ from typing import TextIO
 
 from tfdetlint.catalogue import Catalogue
 from tfdetlint.findings import Finding
+from tfdetlint.report.help import with_help
 
 
 def render(findings: list[Finding], catalogue: Catalogue, out: TextIO) -> None:
-    json.dump([f.to_json() for f in findings], out, indent=2)
+    json.dump([f.to_json() for f in with_help(findings)], out, indent=2)
     out.write("\n")
+
+
+def render_lines(findings: list[Finding], catalogue: Catalogue, out: TextIO) -> None:
+    for f in with_help(findings):
+        out.write(json.dumps(f.to_json()) + "\n")

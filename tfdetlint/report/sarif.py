@@ -10,6 +10,7 @@ from urllib.parse import quote
 from tfdetlint import __version__
 from tfdetlint.catalogue import Catalogue
 from tfdetlint.findings import Finding
+from tfdetlint.report.help import rule_help
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 HELP_URI = "https://github.com/tfdetlint/tfdetlint/blob/main/rules/docs/{code}.md"
@@ -17,13 +18,18 @@ HELP_URI = "https://github.com/tfdetlint/tfdetlint/blob/main/rules/docs/{code}.m
 
 def _rule(code: str, catalogue: Catalogue) -> dict[str, Any]:
     rule = catalogue.rules[code]
+    remedy = rule_help(code)
+    full = f"{rule.summary}. {remedy}." if remedy else rule.summary
     return {
         "id": code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": rule.summary},
+        "fullDescription": {"text": full},
         "helpUri": HELP_URI.format(code=code),
-        "help": {"text": f"{rule.summary}. Run `tfdetlint rule {code}` for the full explanation."},
+        "help": {
+            "text": f"{remedy}. Run `tfdetlint rule {code}` for the full explanation.",
+            "markdown": f"{remedy}. See [{code}]({HELP_URI.format(code=code)}) for the full explanation.",
+        } if remedy else {"text": f"{rule.summary}. Run `tfdetlint rule {code}` for the full explanation."},
         "defaultConfiguration": {"level": "error" if rule.severity == "error" else "warning"},
         "properties": {"fix": rule.fix, "scope": rule.scope},
     }

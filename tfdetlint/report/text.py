@@ -1,4 +1,4 @@
-"""The default output: one line per finding, as ruff and flake8 print them, then a summary."""
+"""``concise`` output (the default): one line per finding, as ruff and flake8 print them, then a summary."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ from typing import TextIO
 from tfdetlint.catalogue import Catalogue
 from tfdetlint.findings import Finding
 from tfdetlint.report import location
+from tfdetlint.report.style import BOLD, CYAN, RED, paint
 
 
-def line(finding: Finding) -> str:
-    marker = " [*]" if finding.fixable == "safe" else ""
-    return f"{location(finding)}: {finding.code}{marker} {finding.message}"
+def line(finding: Finding, color: bool = False) -> str:
+    marker = " " + paint("[*]", CYAN, color) if finding.fixable == "safe" else ""
+    return f"{paint(location(finding), BOLD, color)}: {paint(finding.code, RED + BOLD, color)}{marker} {finding.message}"
 
 
-def render(findings: list[Finding], catalogue: Catalogue, out: TextIO) -> None:
+def render(findings: list[Finding], catalogue: Catalogue, out: TextIO, color: bool = False) -> None:
     for finding in findings:
-        out.write(line(finding) + "\n")
+        out.write(line(finding, color) + "\n")
 
 
 def summary(findings: list[Finding], unsafe_fixes: bool = False) -> str:
@@ -34,11 +35,24 @@ def summary(findings: list[Finding], unsafe_fixes: bool = False) -> str:
 
 
 def statistics(findings: list[Finding], catalogue: Catalogue) -> str:
+    """ruff's ``--statistics``: count, code, fix marker and rule name, most frequent first."""
+    rows = statistics_rows(findings, catalogue)
+    if not rows:
+        return ""
+    count_width = max(len(str(r["count"])) for r in rows)
+    code_width = max(len(str(r["code"])) for r in rows)
+    return "".join(
+        f"{r['count']:>{count_width}}\t{r['code']:<{code_width}}\t[{'*' if r['fixable'] else ' '}] {r['name']}\n"
+        for r in rows
+    )
+
+
+def statistics_rows(findings: list[Finding], catalogue: Catalogue) -> list[dict[str, object]]:
     counts: dict[str, int] = {}
     for finding in findings:
         counts[finding.code] = counts.get(finding.code, 0) + 1
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return "".join(
-        f"{n:>5}\t{code}\t[{'*' if catalogue.rules[code].fix == 'safe' else ' '}] {catalogue.rules[code].name}\n"
+    return [
+        {"code": code, "name": catalogue.rules[code].name, "count": n, "fixable": catalogue.rules[code].fix == "safe"}
         for code, n in rows
-    )
+    ]
