@@ -36,6 +36,8 @@ class Resolver:
         self._busy: set[tuple[int, int]] = set()
         self._resolved: dict[int, ResolvedCall | None] = {}
         self._returns_busy: set[int] = set()
+        self._callers: dict[int, list[CallSite]] | None = None
+        self._param_busy: set[tuple[int, str]] = set()
 
     # ---- names
     def lookup(self, name: str, scope_id: int, pos: Pos) -> Binding | None:
@@ -164,11 +166,48 @@ class Resolver:
         if binding.kind == "value" and binding.value is not None and binding.value_scope is not None:
             value = self.value_of(binding.value, binding.value_scope)
             return value if value != UNKNOWN else Val(hint=expr.id)
-        if binding.kind == "param" and binding.value is not None and binding.value_scope is not None:
-            annotation = self.value_of(binding.value, binding.value_scope)
-            if annotation.qname in self.c.types:
-                return Val(type=annotation.qname)
+        if binding.kind == "param" and binding.value_scope is not None:
+            if binding.value is not None:
+                annotation = self.value_of(binding.value, binding.value_scope)
+                if annotation.qname in self.c.types:
+                    return Val(type=annotation.qname)
+            passed = self._argument_type(binding.value_scope, expr.id)
+            if passed is not None:
+                return Val(type=passed, hint=expr.id)
         return Val(hint=expr.id)
+
+    def _argument_type(self, function: int, name: str) -> str | None:
+        """The catalogue type every call of a local function passes for a parameter
+        (``def configure(ds): ds.shuffle(1000)`` called as ``configure(train_ds)``)."""
+        key = (function, name)
+        node = self.scopes[function].node
+        if key in self._param_busy or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+        self._param_busy.add(key)
+        try:
+            found: set[str | None] = set()
+            for site in self._callers_of(function):
+                arg = next((k.value for k in site.node.keywords if k.arg == name), None)
+                if arg is None and name in positional and positional.index(name) < len(site.node.args):
+                    arg = site.node.args[positional.index(name)]
+                    if any(isinstance(a, ast.Starred) for a in site.node.args[: positional.index(name) + 1]):
+                        arg = None
+                found.add(self.value_of(arg, site.scope).type if arg is not None else None)
+        finally:
+            self._param_busy.discard(key)
+        return found.pop() if len(found) == 1 else None
+
+    def _callers_of(self, function: int) -> list[CallSite]:
+        if self._callers is None:
+            self._callers = {}
+            for site in self.w.sites:
+                func = site.node.func
+                if isinstance(func, ast.Name):
+                    binding = self.lookup(func.id, site.scope, (func.lineno, func.col_offset))
+                    if binding is not None and binding.kind == "def" and binding.scope is not None:
+                        self._callers.setdefault(binding.scope, []).append(site)
+        return self._callers.get(function, [])
 
     def _call_value(self, call: ast.Call, scope: int) -> Val:
         dynamic = self._dunder_import(call, scope)
