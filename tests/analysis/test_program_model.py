@@ -339,3 +339,97 @@ def test_model_stored_on_a_module_attribute_and_built_in_a_helper() -> None:
     model.fit([[1.0]], [[1.0]])
     """
     assert has(code, "TFD502") == [8]
+
+
+# ---- more of the program, found on the evaluation set
+def _run_json(tmp_path, *files: str) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    import json
+
+    from tfdetlint.cli import main as cli_main
+
+    out = tmp_path / "out.json"
+    cli_main(["--no-cache", "--format", "json", "-o", str(out), *(str(tmp_path / f) for f in files)])
+    return list(json.loads(out.read_text()))
+
+
+def test_stateful_draw_in_project_helper_inside_parallel_map(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "util.py").write_text("import tensorflow as tf\n\ndef jitter(x):\n    return x + tf.random.uniform([])\n")
+    (tmp_path / "data.py").write_text("import tensorflow as tf\nimport util\n\ndef f(x):\n    return util.jitter(x)\n\n"
+                                      "ds = tf.data.Dataset.range(4).map(f, num_parallel_calls=2)\n")
+    found = _run_json(tmp_path, "data.py")
+    assert [(f["line"], f["code"]) for f in found] == [(5, "TFD404")]
+    assert "util.py:4" in str(found[0]["message"]) and "line 7" in str(found[0]["message"])
+
+
+def test_parameter_typed_by_its_callers() -> None:
+    code = """
+    import tensorflow as tf
+
+    def configure(ds):
+        ds = ds.cache()
+        return ds.shuffle(buffer_size=1000)
+
+    train = configure(tf.keras.utils.image_dataset_from_directory("x", seed=1))
+    """
+    assert has(code, "TFD301", force_script=True) == [6]
+
+
+def test_seed_under_a_flag_off_by_default_or_defaulting_to_none_seeds_nothing() -> None:
+    code = """
+    import numpy as np
+    import tensorflow as tf
+    from absl import app, flags
+
+    flags.DEFINE_integer("tf_random_seed", None, "seed")
+    FLAGS = flags.FLAGS
+
+    def main(_, seed=None):
+        if FLAGS.tf_random_seed:
+            tf.random.set_seed(FLAGS.tf_random_seed)
+        np.random.seed(seed)
+        x = tf.random.normal([2]) + np.random.rand()
+
+    if __name__ == "__main__":
+        app.run(main)
+    """
+    assert {c for _, c in codes(code)} >= {"TFD101", "TFD103"}
+
+
+def test_estimator_trains_after_its_input_fn_and_tpu_estimator_is_an_estimator() -> None:
+    code = """
+    import tensorflow.compat.v1 as tf
+    from tensorflow.contrib.tpu.python.tpu import tpu_estimator
+
+    def model_fn(features, labels, mode, params):
+        w = tf.get_variable("w", [1], initializer=tf.random_normal_initializer())
+        return None
+
+    def input_fn(params):
+        return tf.data.Dataset.range(10).shuffle(10)
+
+    def main(_):
+        est = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=False)
+        est.train(input_fn=input_fn, max_steps=10)
+
+    if __name__ == "__main__":
+        tf.app.run()
+    """
+    found = codes(code)
+    assert (14, "TFD502") in found
+    first_seed = [line for line, c in found if c == "TFD501"]
+    assert first_seed == [10]  # the input_fn's shuffle runs before model_fn's initializer
+
+
+def test_sloppy_from_a_builder_parameter_is_reported_with_its_dependency() -> None:
+    code = """
+    import tensorflow as tf
+
+    def input_fn_builder(files, is_training):
+        def input_fn(params):
+            d = tf.data.Dataset.from_tensor_slices(files)
+            return d.apply(tf.contrib.data.parallel_interleave(tf.data.TFRecordDataset, sloppy=is_training,
+                                                               cycle_length=4))
+        return input_fn
+    """
+    found = [f for f in check(code, "data.py") if f.code == "TFD403"]
+    assert len(found) == 1 and "`is_training`" in found[0].message

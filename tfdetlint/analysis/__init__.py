@@ -16,7 +16,7 @@ from tfdetlint.analysis.contexts import Contexts
 from tfdetlint.analysis.effects import Effect, Randomness
 from tfdetlint.analysis.model import LAST, FileFacts, ResolvedCall, State, report_pos
 from tfdetlint.analysis.order import ProgramOrder
-from tfdetlint.analysis.randomness import unseeded_domain
+from tfdetlint.analysis.randomness import is_stateful, unseeded_domain
 from tfdetlint.analysis.resolve import Resolver
 from tfdetlint.analysis.script import (
     builds_train_op,
@@ -117,7 +117,9 @@ def summarise_function(model: ModuleModel, function: str, path: str, project: Pr
             unseeded.append((call, domain))
     draws: tuple[Randomness, ...] = order.randomness(unseeded)
     draws += tuple(r for call, e in order.draws for r in e.randomness if r.domain not in call.state.seeds)
-    if not state.seeds and not state.determinism and not draws:
+    stateful = order.randomness([(c, "stateful") for c in order.calls.values() if is_stateful(c.api, catalogue)])
+    stateful += tuple(r for _, e in order.draws for r in e.stateful)
+    if not state.seeds and not state.determinism and not draws and not stateful:
         return None
     entropy = next(iter(order.entropy_seeds), None)
-    return Effect(function, path, state.seeds, state.determinism, entropy, draws[:8])
+    return Effect(function, path, state.seeds, state.determinism, entropy, draws[:8], stateful[:8])

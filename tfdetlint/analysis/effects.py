@@ -33,6 +33,7 @@ class Effect:
     determinism: bool = False
     entropy: str | None = None  # the clock/entropy call its seed comes from, if any
     randomness: tuple[Randomness, ...] = ()  # unseeded draws inside it (project helpers only)
+    stateful: tuple[Randomness, ...] = ()  # draws from per-process random state, seeded or not (TFD404)
 
     @property
     def changes_state(self) -> bool:

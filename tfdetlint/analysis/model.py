@@ -166,7 +166,7 @@ class FileFacts:
     values: ValueFacts
     by_node: dict[int, ResolvedCall] = field(default_factory=dict)
     helpers: list[tuple[ResolvedCall, Effect]] = field(default_factory=list)
-    # randomness that runs in the project's own modules this file calls (for TFD501)
+    # randomness that runs in the project's own modules this file calls (TFD501, TFD404)
     helper_randomness: list[tuple[ResolvedCall, Effect]] = field(default_factory=list)
     dependencies: dict[str, str] = field(default_factory=dict)  # project file -> content digest
 

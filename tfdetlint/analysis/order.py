@@ -42,7 +42,7 @@ class ProgramOrder:
         self.project = project
         self.depth = depth
         self.helpers: list[tuple[ResolvedCall, Effect]] = []  # project helpers that seed or set determinism
-        self.draws: list[tuple[ResolvedCall, Effect]] = []  # project helpers that draw unseeded randomness
+        self.draws: list[tuple[ResolvedCall, Effect]] = []  # project helpers that draw randomness
         self.entropy_seeds: list[str] = []
         self.visited: set[int] = set()
         self.trail: list[int] = []  # scopes in the order they were entered (to undo a root's run)
@@ -189,7 +189,7 @@ class ProgramOrder:
             if effect is not None:
                 if effect.changes_state or effect.entropy:
                     self.helpers.append((resolved, effect))
-                if effect.randomness:
+                if effect.randomness or effect.stateful:
                     self.draws.append((resolved, effect))
                 if effect.entropy:
                     self.entropy_seeds.append(effect.entropy)

@@ -83,3 +83,8 @@ def unseeded_domain(api: str, call: ast.Call, catalogue: Catalogue) -> str | Non
         if applies(entry, call) and is_unseeded(entry, op_seed(entry, call)):
             return entry.domain
     return None
+
+
+def is_stateful(api: str, catalogue: Catalogue) -> bool:
+    """Draws from per-process random state: a hazard inside a parallel tf.data map (TFD404)."""
+    return any(e.stateful for e in catalogue.random_apis.get(api, ()))

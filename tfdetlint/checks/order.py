@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
+from tfdetlint.analysis.randomness import is_stateful
 from tfdetlint.analysis.values import Known
 from tfdetlint.arguments import Hidden, argument, source_text
 from tfdetlint.catalogue import Catalogue, OrderApi
@@ -25,16 +26,15 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
             if finding is not None:
                 yield finding
                 break
-        if call.parallel_stage is not None:
-            stateful = [e for e in catalogue.random_apis.get(call.api, ()) if e.stateful]
-            if stateful:
-                where = f" (line {call.parallel_line})" if call.parallel_line is not None else ""
-                yield at_call(call.node, report_pos(call.node), "TFD404",
-                              f"`{call.api}` draws from per-process random state inside a function that "
-                              f"`{call.parallel_stage}`{where} runs in parallel: which element gets which value "
-                              "depends on thread timing, even with seeds; use a stateless op "
-                              "(tf.random.stateless_*) with a per-element seed, or map serially",
-                              call.api, (("in", call.parallel_stage),))
+        if call.parallel_stage is not None and is_stateful(call.api, catalogue):
+            where = f" (line {call.parallel_line})" if call.parallel_line is not None else ""
+            yield at_call(call.node, report_pos(call.node), "TFD404",
+                          f"`{call.api}` draws from per-process random state inside a function that "
+                          f"`{call.parallel_stage}`{where} runs in parallel: which element gets which value "
+                          "depends on thread timing, even with seeds; use a stateless op "
+                          "(tf.random.stateless_*) with a per-element seed, or map serially",
+                          call.api, (("in", call.parallel_stage),))
+    yield from _stateful_in_helpers(facts)
     for assign in facts.attr_assigns:
         if assign.state.determinism:
             continue
@@ -86,3 +86,17 @@ def _reordering(call: ResolvedCall, entry: OrderApi, facts: FileFacts) -> RawFin
                    f"`{entry.name}({entry.param}={written})` returns elements in a timing-dependent order unless "
                    f"`{fact.depends_on}` is {keeps}; pass a literal, or enable op determinism to keep the order",
                    entry.name, tuple(sorted(args)))
+
+
+def _stateful_in_helpers(facts: FileFacts) -> Iterator[RawFinding]:
+    """A project helper called inside a parallel map that draws from per-process state: reported at
+    the call (the helper's own file cannot know it runs in a parallel map), naming the draw."""
+    for call, effect in facts.helper_randomness:
+        if call.parallel_stage is None or call.state.determinism or not effect.stateful:
+            continue
+        draw = effect.stateful[0]
+        yield at_call(call.node, report_pos(call.node), "TFD404",
+                      f"`{effect.name}()` draws from per-process random state (`{draw.api}` at {draw.where}) inside "
+                      f"a function that `{call.parallel_stage}` (line {call.parallel_line}) runs in parallel: which "
+                      "element gets which value depends on thread timing, even with seeds; use stateless ops with a "
+                      "per-element seed, or map serially", call.api, (("in", call.parallel_stage),))
