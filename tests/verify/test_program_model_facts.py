@@ -66,10 +66,10 @@ def test_a_graph_the_library_builds_does_not_see_the_default_graph_seed() -> Non
 def test_deterministic_random_test_tool_scope_seeds_unseeded_ops() -> None:
     """Inside `DeterministicRandomTestTool().scope()` unseeded random ops give the same values in
     every process (the TF migration guide's validate_correctness notebook relies on it)."""
-    pytest.importorskip("tf_keras")  # with Keras 3, tf.compat.v1.keras is tf_keras (the `verify` extra)
+    pytest.importorskip("tf_keras")  # with Keras 3, tf.compat.v1.keras is tf_keras's v1 API (the `verify` extra)
     body = """
-    import tf_keras
-    tool = tf_keras.utils.DeterministicRandomTestTool()
+    from tf_keras.api._v1.keras.utils import DeterministicRandomTestTool
+    tool = DeterministicRandomTestTool()
     with tool.scope():
         print(digest(tf.random.uniform([16])))
     """

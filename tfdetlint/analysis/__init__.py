@@ -119,7 +119,12 @@ def summarise_function(model: ModuleModel, function: str, path: str, project: Pr
     draws += tuple(r for call, e in order.draws for r in e.randomness if r.domain not in call.state.seeds)
     stateful = order.randomness([(c, "stateful") for c in order.calls.values() if is_stateful(c.api, catalogue)])
     stateful += tuple(r for _, e in order.draws for r in e.stateful)
-    if not state.seeds and not state.determinism and not draws and not stateful:
+    training = sorted((c for c in order.calls.values() if is_training_call(c, catalogue) and not c.state.determinism),
+                      key=lambda c: c.order)
+    trains = order.randomness([(training[0], "training")])[0] if training else None
+    trains_text = f"`{trains.api}` at {trains.where}" if trains else next(
+        (e.trains for _, e in order.draws if e.trains), None)
+    if not state.seeds and not state.determinism and not draws and not stateful and not trains_text:
         return None
     entropy = next(iter(order.entropy_seeds), None)
-    return Effect(function, path, state.seeds, state.determinism, entropy, draws[:8], stateful[:8])
+    return Effect(function, path, state.seeds, state.determinism, entropy, draws[:8], stateful[:8], trains_text)

@@ -34,6 +34,7 @@ class Effect:
     entropy: str | None = None  # the clock/entropy call its seed comes from, if any
     randomness: tuple[Randomness, ...] = ()  # unseeded draws inside it (project helpers only)
     stateful: tuple[Randomness, ...] = ()  # draws from per-process random state, seeded or not (TFD404)
+    trains: str | None = None  # "api at file:line" of the training it runs without op determinism (TFD502)
 
     @property
     def changes_state(self) -> bool:

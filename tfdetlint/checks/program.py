@@ -61,14 +61,15 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
                       f"{keras_note}; call keras.utils.set_random_seed(SEED) at the start (it seeds Python, NumPy and "
                       "TF together)",
                       first.api)
-    training = sorted((c for c in facts.calls if c.in_script(facts) and is_training_call(c, catalogue)),
-                      key=lambda c: c.order)  # the first to run
-    if training and not training[0].state.determinism:
-        first_training = training[0]
+    training = [(c, f"`{c.api}`") for c in facts.calls if c.in_script(facts) and is_training_call(c, catalogue)]
+    training += [(c, e.trains) for c, e in facts.helper_randomness if e.trains and c.in_script(facts)]
+    training.sort(key=lambda t: t[0].order)  # the first to run
+    if training and not training[0][0].state.determinism:
+        first_training, what = training[0]
         session = first_training.api == catalogue.session_run
         extra = (" (and tf.compat.v1.Session itself is outside what op determinism guarantees)" if session else "")
         yield at_call(first_training.node, report_pos(first_training.node), "TFD502",
-                      f"this script trains (`{first_training.api}`) without op determinism: bias-add, convolution "
+                      f"this script trains ({what}) without op determinism: bias-add, convolution "
                       "and pooling gradients can differ run to run on GPU; call "
                       f"tf.config.experimental.enable_op_determinism() before training{extra}",
                       first_training.api)
