@@ -436,9 +436,9 @@ def test_sloppy_from_a_builder_parameter_is_reported_with_its_dependency() -> No
 
 
 def test_training_inside_a_project_helper_needs_op_determinism(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    (tmp_path / "lib.py").write_text("def train(model):\n    model.fit([[1.0]], [[1.0]], shuffle=False)\n")
+    (tmp_path / "lib.py").write_text("import keras\n\ndef train(model):\n    model.fit([[1.0]], [[1.0]], shuffle=False)\n")
     (tmp_path / "main.py").write_text("import keras\nimport lib\n\nif __name__ == '__main__':\n"
                                       "    keras.utils.set_random_seed(1)\n    lib.train(keras.Sequential([]))\n")
     found = _run_json(tmp_path, "main.py")
     assert [(f["line"], f["code"]) for f in found] == [(6, "TFD502")]
-    assert "lib.py:2" in str(found[0]["message"])
+    assert "lib.py:4" in str(found[0]["message"])
