@@ -40,6 +40,7 @@ class Plugin:
     _settings: ClassVar[dict[Path, Any]] = {}
     _projects: ClassVar[dict[Any, Any]] = {}
     _roots: ClassVar[dict[Path, Any]] = {}
+    _models: ClassVar[dict[Path, Any]] = {}
 
     def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str) -> None:
         # flake8 parsed "".join(lines) already: reusing its tree saves a second parse per file.
@@ -142,7 +143,9 @@ class Plugin:
             roots = cls._roots[folder] = project_roots([path], settings.root if settings.config_file else None)
         key = (roots, keras_version, settings.seed_functions, settings.determinism_functions)
         if key not in cls._projects:
-            cls._projects[key] = project_index(replace(settings, keras_version=keras_version), roots)
+            index = project_index(replace(settings, keras_version=keras_version), roots)
+            index.models = cls._models  # one parse and model per module for the whole flake8 run
+            cls._projects[key] = index
         return cls._projects[key]
 
     @classmethod

@@ -46,7 +46,8 @@ class ProjectIndex:
     determinism_functions: frozenset[str] = frozenset()
     summarise: Summariser | None = None
     model_module: ModelBuilder | None = None
-    _models: dict[Path, Any] = field(default_factory=dict)  # each project module parsed and modelled once
+    # each project module parsed and modelled once; indexes of one run may share this dict
+    models: dict[Path, Any] = field(default_factory=dict)
     _keras: dict[Path, tuple[str, str] | None] = field(default_factory=dict)
     _effects: dict[tuple[Path, str], tuple[Effect | None, frozenset[str]]] = field(default_factory=dict)
     _busy: set[tuple[Path, str]] = field(default_factory=set)
@@ -145,9 +146,9 @@ class ProjectIndex:
         return self.summarise(model, function, str(path), self, depth)
 
     def _model(self, path: Path) -> Any:
-        if path in self._models:
+        if path in self.models:
             self._note({str(path)})
-            return self._models[path]
+            return self.models[path]
         model = None
         raw = self._read(path)
         # A module that mentions no seed setter, random API or determinism switch has no effect.
@@ -159,7 +160,7 @@ class ProjectIndex:
                 model = self.model_module(tree, self.catalogue)
             except (SyntaxError, ValueError, MemoryError, RecursionError):
                 model = None
-        self._models[path] = model
+        self.models[path] = model
         return model
 
     def keras_hint(self, importer: str) -> tuple[str, str] | None:
