@@ -74,8 +74,9 @@ def analyse(raw: bytes, path: str, options: Options = Options(), project: Projec
     if project is None:
         return Analysis(check_source(source, options, catalogue, scopes=scopes), {}, _last(scopes))
     project.start_file()
+    helper = None if notebook else project.modelled(path, raw)  # parsed already as another file's helper
     try:
-        findings = check_source(source, options, catalogue, project, scopes=scopes)
+        findings = check_source(source, options, catalogue, project, helper.tree if helper else None, scopes)
     finally:
         dependencies = project.finish_file()
     return Analysis(findings, dependencies, _last(scopes))

@@ -48,6 +48,7 @@ class ProjectIndex:
     model_module: ModelBuilder | None = None
     # each project module parsed and modelled once; indexes of one run may share this dict
     models: dict[Path, Any] = field(default_factory=dict)
+    _model_digests: dict[Path, str] = field(default_factory=dict)
     _keras: dict[Path, tuple[str, str] | None] = field(default_factory=dict)
     _effects: dict[tuple[Path, str], tuple[Effect | None, frozenset[str]]] = field(default_factory=dict)
     _busy: set[tuple[Path, str]] = field(default_factory=set)
@@ -160,8 +161,18 @@ class ProjectIndex:
                 model = self.model_module(tree, self.catalogue)
             except (SyntaxError, ValueError, MemoryError, RecursionError):
                 model = None
+            else:
+                self._model_digests[path] = digest(raw)
         self.models[path] = model
         return model
+
+    def modelled(self, path: str, raw: bytes) -> Any:
+        """The model built for a helper, when the checker meets the same file with the same bytes:
+        a module both checked and called by others is parsed once per run."""
+        key = Path(path).absolute()
+        if key in self._model_digests and self._model_digests[key] == digest(raw):
+            return self.models.get(key)
+        return None
 
     def keras_hint(self, importer: str) -> tuple[str, str] | None:
         """Keras 2 when the project's declared dependencies ask for it (tf-keras, keras<3, tensorflow<2.16)."""

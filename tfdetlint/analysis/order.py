@@ -51,7 +51,7 @@ class ProgramOrder:
         self.det_anywhere = False
         self.seeded_scopes = self._seeded_test_scopes()
         self.reached_from_top: set[int] = set()
-        self.estimator_seeded = self._estimator_seeded()
+        self.estimator_seeded = graph.estimator_seeded()
         self.deferred: list[int] = []  # model_fns handed to an Estimator, run when it trains
 
     def _seeded_test_scopes(self) -> set[int]:
@@ -60,14 +60,6 @@ class ProgramOrder:
             if scope.kind == "class" and self.r.class_base_names(scope.id) & self.c.seeded_test_bases:
                 seeded.update(scope.methods)
         return seeded
-
-    def _estimator_seeded(self) -> bool:
-        """Whether some ``RunConfig(tf_random_seed=...)`` seeds the graphs Estimators build."""
-        for site in self.r.w.sites:
-            keyword = next((k for k in site.node.keywords if k.arg == "tf_random_seed"), None)
-            if keyword is not None and not is_none(keyword.value):
-                return True
-        return False
 
     # ---- running
     def run_module(self) -> State:

@@ -80,6 +80,8 @@ class SymbolTable:
 
     # ---- the walk
     def walk(self, node: ast.AST, scope: int, in_tape: bool = False, in_loop: bool = False) -> None:
+        if node.__class__ in _LEAVES:
+            return  # names, constants, contexts and operators hold nothing this pass records
         method = getattr(self, "visit_" + node.__class__.__name__, None)
         if method is not None:
             method(node, scope, in_tape, in_loop)
@@ -290,6 +292,11 @@ class SymbolTable:
             if _may_be_callable(keyword.value):
                 self._emit(scope, RefEvent(keyword.value, scope, node, keyword.arg))
 
+
+_LEAVES = frozenset({
+    ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue,
+    *(cls for base in (ast.operator, ast.unaryop, ast.cmpop, ast.boolop) for cls in base.__subclasses__()),
+})
 
 # `layers.experimental.preprocessing` and `optimizers.legacy` exist only in Keras 2 (tf_keras).
 _KERAS2_ONLY_PATHS = frozenset({("experimental", "preprocessing"), ("optimizers", "legacy")})
