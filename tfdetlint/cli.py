@@ -22,7 +22,7 @@ from tfdetlint.project import project_roots
 from tfdetlint.report import reporters
 from tfdetlint.report.text import statistics, summary
 
-COMMANDS = ("check", "rule", "rules", "verify")
+COMMANDS = ("check", "rule", "rules", "verify", "trace")
 # Formats read line by line (by people, or by the Actions runner, which ignores other lines).
 LINE_FORMATS = ("text", "github")
 
@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--device", choices=("cpu", "gpu", "all"), default="all")
     verify.add_argument("--timeout", type=float, default=120.0, help="seconds per probe process")
     verify.add_argument("--format", choices=("text", "json"), default="text")
+    from tfdetlint.trace.cli import add_trace_parser
+
+    add_trace_parser(sub)
     return parser
 
 
@@ -217,6 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_rule(args.code)
         if args.command == "verify":
             return command_verify(args)
+        if args.command == "trace":
+            from tfdetlint.trace.cli import command_trace
+
+            return command_trace(args)
         return command_check(args)
     except UsageError as exc:
         print(f"tfdetlint: error: {exc}", file=sys.stderr)

@@ -1,0 +1,235 @@
+"""Run the user's program under recording: ``python -m tfdetlint.trace._boot RECORD_DIR OPTIONS -- PROG ARGS``.
+
+Runs in the child process only (it imports TensorFlow). ``PROG`` is a script path or ``-m module``.
+``OPTIONS`` is JSON (see ``tfdetlint.trace.runs.BootOptions``). Writes ``RECORD_DIR/record.json``
+and ``RECORD_DIR/arrays.npz`` even when the program raises, then exits as the program would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from tfdetlint.trace.frames import user_frames
+from tfdetlint.trace.summarise import fingerprint, summarise_dump
+
+_POLL_S = 0.25
+_INITIAL_VALUE_LIMIT = 1 << 20
+
+
+class _Window:
+    """Turns dumping off once the dump passes its size cap or the program passes ``steps``.
+
+    The dumping callback lives in thread-local state of the main thread, so the watchdog thread
+    only raises a flag and an op callback on the main thread does the switching off.
+    """
+
+    def __init__(self, dump_root: Path, cap: int) -> None:
+        self.dump_root = dump_root
+        self.cap = cap
+        self.stop = threading.Event()
+        self.capped = False
+        self.active = True
+
+    def watch(self) -> None:
+        while not self.stop.wait(_POLL_S):
+            if _tree_size(self.dump_root) > self.cap:
+                self.capped = True
+                return
+
+    def maybe_close(self, *_: Any, **__: Any) -> None:
+        if self.active and self.capped:
+            self.close()
+
+    def close(self) -> None:
+        import tensorflow as tf
+
+        if self.active:
+            self.active = False
+            tf.debugging.experimental.disable_dump_debug_info()
+
+
+def _tree_size(root: Path) -> int:
+    total = 0
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(dirpath, name))
+            except OSError:
+                pass
+    return total
+
+
+class _Variables:
+    """Every tf.Variable the program creates, in creation order, with its initial value.
+
+    Keras 3 variables are tf.Variables underneath, so one creator scope sees both; the initial
+    value matters because unseeded Keras layers keep their randomness in a seed-state variable.
+    """
+
+    def __init__(self) -> None:
+        self.created: list[tuple[Any, dict[str, Any]]] = []
+
+    def creator(self, next_creator: Any, **kwargs: Any) -> Any:
+        var = next_creator(**kwargs)
+        import tensorflow as tf
+
+        info: dict[str, Any] = {"name": str(getattr(var, "name", "")), "t": time.time()}
+        info["stack"] = user_frames([(f.filename, f.lineno or 0) for f in traceback.extract_stack()])
+        if tf.executing_eagerly():
+            value = var.numpy()
+            info["initial"] = fingerprint(value)
+            if value.size <= _INITIAL_VALUE_LIMIT:  # kept for the diff of the first divergence
+                info["value"] = value
+        self.created.append((var, info))
+        return var
+
+    def events(self, arrays: dict[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for index, (var, info) in enumerate(self.created):
+            key = f"v{index}:{info['name']}"
+            try:
+                value = var.numpy()
+            except Exception:  # a variable made inside a graph has no eager value
+                continue
+            final = fingerprint(value)
+            arrays[f"{key}|final"] = value
+            if "value" in info:
+                arrays[f"{key}|0"] = info["value"]
+            out.append(
+                {
+                    "key": key,
+                    "kind": "variable",
+                    "op_type": "Variable",
+                    "name": info["name"],
+                    "t": info["t"],
+                    "outputs": [info["initial"]] if "initial" in info else [],
+                    "final": final,
+                    "trainable": bool(getattr(var, "trainable", False)),
+                    "shapes": [list(value.shape)],
+                    "dtypes": [str(value.dtype)],
+                    "inputs": [],
+                    "stack": info["stack"],
+                    "unordered": False,
+                }
+            )
+        return out
+
+
+def _prelude(options: dict[str, Any]) -> None:
+    seed = options.get("seed")
+    if seed is not None:
+        try:
+            import keras
+
+            keras.utils.set_random_seed(int(seed))
+        except ImportError:  # no Keras: seed what set_random_seed would have
+            import random
+
+            import numpy as np
+            import tensorflow as tf
+
+            random.seed(int(seed))
+            np.random.seed(int(seed))
+            tf.random.set_seed(int(seed))
+    if options.get("determinism"):
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def _run_program(argv: list[str]) -> dict[str, Any]:
+    """Run the program as ``python ARGV`` would; returns how it ended."""
+    sys.argv = list(argv)
+    try:
+        if argv[0] == "-m":
+            sys.argv = [argv[1], *argv[2:]]
+            runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+        else:
+            sys.path.insert(0, str(Path(argv[0]).resolve().parent))
+            runpy.run_path(argv[0], run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        return {"status": "ok" if code == 0 else "exit", "exit_code": code}
+    except BaseException as exc:
+        frames = [(f.filename, f.lineno or 0) for f in traceback.extract_tb(exc.__traceback__)]
+        return {
+            "status": "exception",
+            "exit_code": 1,
+            "exception": type(exc).__name__,
+            "message": str(exc).strip().splitlines()[0][:500] if str(exc).strip() else "",
+            "stack": user_frames(frames),
+            "traceback": traceback.format_exc()[-4000:],
+        }
+    return {"status": "ok", "exit_code": 0}
+
+
+def main(args: list[str]) -> int:
+    record_dir = Path(args[0])
+    options: dict[str, Any] = json.loads(args[1])
+    program = args[3:] if args[2] == "--" else args[2:]
+    start = time.monotonic()
+    import tensorflow as tf
+
+    import_s = time.monotonic() - start
+    _prelude(options)
+    variables = _Variables()
+    window: _Window | None = None
+    dump_root = record_dir / "dump"
+    if options.get("dump"):
+        window = _Window(dump_root, int(options.get("dump_cap", 256 << 20)))
+        tf.debugging.experimental.enable_dump_debug_info(
+            str(dump_root),
+            tensor_debug_mode="FULL_TENSOR",
+            circular_buffer_size=-1,  # write as it goes: the first divergence is what matters
+            op_regex=options.get("op_regex"),
+        )
+        from tensorflow.python.framework import op_callbacks
+
+        op_callbacks.add_op_callback(window.maybe_close)
+        threading.Thread(target=window.watch, daemon=True).start()
+    program_start = time.monotonic()
+    with tf.variable_creator_scope(variables.creator):
+        ended = _run_program(program)
+    run_s = time.monotonic() - program_start
+    arrays: dict[str, Any] = {}
+    record: dict[str, Any] = {**ended, "import_s": import_s, "run_s": run_s, "dumped": False}
+    record["variables"] = variables.events(arrays)
+    if window is not None:
+        window.stop.set()
+        window.close()
+        record["dump_bytes"] = _tree_size(dump_root)
+        record["dump_capped"] = window.capped
+        summary = summarise_dump(dump_root, int(options.get("max_ops", 20000)), arrays)
+        record.update(summary, dumped=True)
+    _save(record_dir, record, arrays, int(options.get("array_cap", 64 << 20)))
+    sys.stdout.flush()
+    return int(ended.get("exit_code", 0))
+
+
+def _save(record_dir: Path, record: dict[str, Any], arrays: dict[str, Any], cap: int) -> None:
+    import numpy as np
+
+    kept: dict[str, Any] = {}
+    used = 0
+    for key, value in arrays.items():
+        size = int(getattr(value, "nbytes", 0))
+        if used + size <= cap:
+            kept[key] = value
+            used += size
+    # Keys hold '|' and ':'; npz names must be plain, so store them under an index.
+    names = sorted(kept)
+    np.savez(record_dir / "arrays.npz", **{f"a{i}": kept[n] for i, n in enumerate(names)})
+    record["arrays"] = {n: f"a{i}" for i, n in enumerate(names)}
+    (record_dir / "record.json").write_text(json.dumps(record), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
