@@ -115,6 +115,14 @@ def _raised(pair: PairOutcome) -> tuple[Location | None, str]:
     return None, ""
 
 
+def _needs_plain(traced: PairComparison) -> bool:
+    """Untraced runs are needed unless tracing already named a cause that is no order hazard:
+    tracing slows ops down and can hide (or change) the order of parallel tf.data stages."""
+    if traced.identical or not traced.roots:
+        return True
+    return any(root.pipeline for root in traced.roots)
+
+
 def trace(command: list[str], s: TraceSettings) -> TraceResult:
     """Run the pairs the story needs and put it together."""
     split_command(command)  # a bad command fails before any run
@@ -123,10 +131,10 @@ def trace(command: list[str], s: TraceSettings) -> TraceResult:
         work = Path(tmp)
         pairs = [_pair("traced", command, _options(s, True), s, work)]
         failed = _broken(pairs[0])
-        if not failed:
+        traced = pairs[0]
+        if not failed and _needs_plain(traced.comparison):
             pairs.append(_pair("plain", command, _options(s, False), s, work))
             failed = _broken(pairs[-1])
-        traced = pairs[0]
         differs = any(not p.comparison.identical for p in pairs)
         named = bool(traced.comparison.roots)
         if differs and not failed:
