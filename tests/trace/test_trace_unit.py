@@ -122,3 +122,50 @@ def test_stand_in_probe_says_so_and_text_says_probes_check_the_api() -> None:
     (group,), _ = group_findings([exact], load_catalogue())
     assert _build(exact, group, "CPU:0", {"nd": same, "det": same}).stand_in == ""
     assert "not your line" in render_text([verdict])
+
+
+def _outcome(name: str, identical: bool, roots: list[Any] = (), dump: bool = True, raised: bool = False) -> Any:  # type: ignore[assignment]
+    from tfdetlint.trace.command import PairOutcome
+    from tfdetlint.trace.compare import PairComparison
+    from tfdetlint.trace.runs import BootOptions
+
+    status = "exception" if raised else "ok"
+    record = {"exception": "RuntimeError", "message": "boom", "stack": [["/p/t.py", 4]]} if raised else {}
+    run = Run(status, 1.0, record, "", "", Path("."))  # type: ignore[arg-type]
+    return PairOutcome(name, BootOptions(dump=dump), (run, run), PairComparison(identical, roots=list(roots)))  # type: ignore[arg-type]
+
+
+def _root(op: str, line: int) -> Any:
+    from tfdetlint.trace.compare import Location, Root
+
+    loc = Location("/p/t.py", line)
+    return Root(f"e{line}:{op}", "eager", op, op, loc, (loc,))
+
+
+def test_remedy_per_root_and_program() -> None:
+    from tfdetlint.trace.command import Remedy, _story
+
+    seed_root, kernel_root = _root("RandomStandardNormal", 3), _root("DenseBincount", 7)
+    pairs = [
+        _outcome("traced", False, [seed_root, kernel_root]),
+        _outcome("seeded", False, [kernel_root]),
+        _outcome("determined", False, [kernel_root]),
+    ]
+    result = _story(["python", "t.py"], pairs, [])
+    assert result.remedy is Remedy.UNEXPLAINED
+    assert [r.remedy for r in result.roots] == [Remedy.SEED, Remedy.UNEXPLAINED]
+    pairs[2] = _outcome("determined", True)
+    assert _story(["python", "t.py"], pairs, []).remedy is Remedy.DETERMINISM
+    pairs[2] = _outcome("determined", False, raised=True)
+    raised = _story(["python", "t.py"], pairs, [])
+    assert raised.remedy is Remedy.RAISES and str(raised.raised_at) == "/p/t.py:4"
+    assert "RuntimeError: boom" in raised.raised
+
+
+def test_timeout_is_reported_with_stderr_tail(tmp_path: Path) -> None:
+    from tfdetlint.trace.runs import BootOptions, run_once
+
+    script = tmp_path / "slow.py"
+    script.write_text("import time\ntime.sleep(60)\n")
+    run = run_once([sys.executable, str(script)], BootOptions(dump=False), 0.5, tmp_path / "w")
+    assert run.status == "timeout" and run.seconds < 30

@@ -7,6 +7,7 @@ and ``RECORD_DIR/arrays.npz`` even when the program raises, then exits as the pr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import runpy
@@ -60,11 +61,49 @@ def _tree_size(root: Path) -> int:
     total = 0
     for dirpath, _, files in os.walk(root):
         for name in files:
-            try:
+            with contextlib.suppress(OSError):
                 total += os.path.getsize(os.path.join(dirpath, name))
-            except OSError:
-                pass
     return total
+
+
+class _Losses:
+    """Per-step training losses, from a callback added to every Keras ``fit``.
+
+    ``fit`` is patched when the first variable is made with Keras loaded (models build their
+    weights before they train), so programs without Keras never pay for importing it.
+    """
+
+    def __init__(self, steps: int | None, window: _Window | None) -> None:
+        self.values: list[float] = []
+        self.steps = steps
+        self.window = window
+        self.patched = False
+
+    def step(self, logs: Any) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None:
+            self.values.append(float(loss))
+        if self.steps is not None and len(self.values) >= self.steps and self.window is not None:
+            self.window.close()  # the traced window is the first ``steps`` training steps
+
+    def patch(self) -> None:
+        keras = sys.modules.get("keras")
+        if self.patched or keras is None or not hasattr(keras, "Model"):
+            return
+        self.patched = True
+        losses = self
+
+        class _Record(keras.callbacks.Callback):  # type: ignore[misc,name-defined]
+            def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+                losses.step(logs)
+
+        original = keras.Model.fit
+
+        def fit(model: Any, *args: Any, **kwargs: Any) -> Any:
+            kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), _Record()]
+            return original(model, *args, **kwargs)
+
+        keras.Model.fit = fit
 
 
 class _Variables:
@@ -74,13 +113,15 @@ class _Variables:
     value matters because unseeded Keras layers keep their randomness in a seed-state variable.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, losses: _Losses) -> None:
         self.created: list[tuple[Any, dict[str, Any]]] = []
+        self.losses = losses
 
     def creator(self, next_creator: Any, **kwargs: Any) -> Any:
         var = next_creator(**kwargs)
         import tensorflow as tf
 
+        self.losses.patch()
         info: dict[str, Any] = {"name": str(getattr(var, "name", "")), "t": time.time()}
         info["stack"] = user_frames([(f.filename, f.lineno or 0) for f in traceback.extract_stack()])
         if tf.executing_eagerly():
@@ -180,7 +221,6 @@ def main(args: list[str]) -> int:
 
     import_s = time.monotonic() - start
     _prelude(options)
-    variables = _Variables()
     window: _Window | None = None
     dump_root = record_dir / "dump"
     if options.get("dump"):
@@ -195,6 +235,8 @@ def main(args: list[str]) -> int:
 
         op_callbacks.add_op_callback(window.maybe_close)
         threading.Thread(target=window.watch, daemon=True).start()
+    losses = _Losses(options.get("steps"), window)
+    variables = _Variables(losses)
     program_start = time.monotonic()
     with tf.variable_creator_scope(variables.creator):
         ended = _run_program(program)
@@ -202,6 +244,7 @@ def main(args: list[str]) -> int:
     arrays: dict[str, Any] = {}
     record: dict[str, Any] = {**ended, "import_s": import_s, "run_s": run_s, "dumped": False}
     record["variables"] = variables.events(arrays)
+    record["losses"] = losses.values
     if window is not None:
         window.stop.set()
         window.close()

@@ -19,6 +19,7 @@ def add_trace_parser(sub: Any) -> None:
         description="tfdetlint trace [options] -- python train.py ARGS...",
     )
     trace.add_argument("--compare", default="all", help="all | weights | outputs | a regex over op names and types")
+    trace.add_argument("--steps", type=int, help="trace ops during the first N Keras training steps only")
     trace.add_argument("--max-ops", type=int, default=20000, help="traced eager and graph op executions per run")
     trace.add_argument("--op-regex", help="trace only op types matching this regex (tfdbg op_regex)")
     trace.add_argument("--dump-cap", type=float, default=256.0, help="MB of dump per run before tracing stops")
@@ -52,6 +53,7 @@ def command_trace(args: argparse.Namespace) -> int:
         op_regex=args.op_regex,
         dump_cap=int(args.dump_cap * (1 << 20)),
         compare=args.compare,
+        steps=args.steps,
         jobs=args.jobs,
     )
     result = trace(program, settings)

@@ -85,6 +85,7 @@ class TraceSettings:
     op_regex: str | None = None
     dump_cap: int = 256 << 20
     compare: str = "all"
+    steps: int | None = None
     jobs: int = 2
     cwd: Path | None = None
 
@@ -98,7 +99,13 @@ def _pair(
 
 def _options(s: TraceSettings, dump: bool, seed: int | None = None, det: bool = False) -> BootOptions:
     return BootOptions(
-        dump=dump, seed=seed, determinism=det, max_ops=s.max_ops, op_regex=s.op_regex, dump_cap=s.dump_cap
+        dump=dump,
+        seed=seed,
+        determinism=det,
+        max_ops=s.max_ops,
+        op_regex=s.op_regex,
+        dump_cap=s.dump_cap,
+        steps=s.steps,
     )
 
 

@@ -16,6 +16,8 @@ Signal = Literal["variables", "losses", "ops", "stdout", "exit"]
 PASS_THROUGH = frozenset(
     {"Placeholder", "_Arg", "Identity", "IdentityN", "ReadVariableOp", "ResourceGather", "VarHandleOp"}
 )
+# tf.data stages whose output order or content is random or timing-dependent.
+_SUSPECT_STAGE = re.compile(r"Shuffle|Parallel|Interleave|Random|Sampl|ListFiles|Sloppy|Options")
 _GRAPH_KEY = re.compile(r"^g:(?P<where>.*)/(?P<op>[^/]+):(?P<slot>\d+)#(?P<k>\d+)$")
 
 
@@ -61,6 +63,11 @@ class Root:
     stack: tuple[Location, ...]
     pipeline: tuple[Stage, ...] = ()
     occurrences: int = 1
+
+    @property
+    def source(self) -> Stage | None:
+        """For elements of a tf.data pipeline: the stage that can reorder or randomise them."""
+        return next((s for s in reversed(self.pipeline) if _SUSPECT_STAGE.search(s.op_type)), None)
 
     @property
     def identity(self) -> tuple[str, str]:
@@ -235,6 +242,11 @@ def compare_runs(a: Run, b: Run, compare: str = "all") -> PairComparison:
         result.differing["variables"] = f"{len(changed)} of {trainable} trainable variables differ at exit"
         if changed:
             result.variable_diff = tensor_diff(changed[0], a, b, f"{changed[0]['key']}|final")
+    losses_a, losses_b = a.record.get("losses", []), b.record.get("losses", [])
+    if losses_a != losses_b:
+        step = next((i for i, (x, y) in enumerate(zip(losses_a, losses_b, strict=False)) if x != y), None)
+        where = f"first at step {step + 1}" if step is not None else "different step counts"
+        result.differing["losses"] = f"training loss differs ({where})"
     pattern = None if compare in ("all", "weights", "outputs") else re.compile(compare)
     events_a, events_b = _events(a), _events(b)
     if pattern is not None:
@@ -249,8 +261,8 @@ def compare_runs(a: Run, b: Run, compare: str = "all") -> PairComparison:
     elif len(aligned.a) != len(aligned.b):
         result.differing["ops"] = "the runs executed different numbers of ops"
     wanted: tuple[str, ...] = {
-        "all": ("variables", "ops", "stdout", "exit"),
-        "weights": ("variables", "exit"),
+        "all": ("variables", "losses", "ops", "stdout", "exit"),
+        "weights": ("variables", "losses", "exit"),
         "outputs": ("ops", "stdout", "exit"),
     }.get(compare, ("ops", "exit"))
     result.identical = not any(signal in result.differing for signal in wanted)

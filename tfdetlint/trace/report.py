@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from tfdetlint.trace.command import SEED_PRELUDE, PairOutcome, Remedy, RootReport, TraceResult
-from tfdetlint.trace.compare import Location, TensorDiff
+from tfdetlint.trace.compare import Location, Root, TensorDiff
 from tfdetlint.trace.runs import Run
 
 _PAIR_TITLES = {
@@ -23,15 +23,24 @@ _PAIR_TITLES = {
 def _where(loc: Location | None) -> str:
     if loc is None:
         return "(no user frame: made inside TensorFlow or Keras)"
-    path = os.path.relpath(loc.path) if not loc.path.startswith("..") else loc.path
-    return f"{path if not path.startswith('../..') else loc.path}:{loc.line}"
+    path = os.path.relpath(loc.path)
+    # Paths far outside the working folder read better absolute.
+    return f"{loc.path if path.startswith('..') else path}:{loc.line}"
 
 
-def remedy_text(remedy: Remedy, result: TraceResult) -> str:
+def _hazard(result: TraceResult, root: Root | None) -> str:
+    """Order hazards come out of tf.data pipelines; everything else is an op's kernel."""
+    roots = [root] if root is not None else [r.root for r in result.roots]
+    if (roots and all(r.pipeline for r in roots)) or (not roots and result.order_only_plain):
+        return "order hazard"
+    return "kernel hazard" if roots else "kernel or order hazard"
+
+
+def remedy_text(remedy: Remedy, result: TraceResult, root: Root | None = None) -> str:
     if remedy is Remedy.SEED:
         return f"seed hazard fixed by {SEED_PRELUDE} before the program"
     if remedy is Remedy.DETERMINISM:
-        return "kernel or order hazard fixed by op determinism (tf.config.experimental.enable_op_determinism(), with the seed)"
+        return f"{_hazard(result, root)} fixed by op determinism (tf.config.experimental.enable_op_determinism(), with the seed)"
     if remedy is Remedy.RAISES:
         return f"raises under determinism at {_where(result.raised_at)} (TFD204): {result.raised}"
     if remedy is Remedy.UNEXPLAINED:
@@ -74,11 +83,13 @@ def _root_lines(index: int, report: RootReport, result: TraceResult) -> list[str
     if root.pipeline:
         stages = ", ".join(f"{s.op_type} at {_where(s.location)}" for s in root.pipeline)
         lines.append(f"     its elements come from the tf.data pipeline: {stages}")
+        if root.source is not None:
+            lines.append(f"     likely source: {root.source.op_type} at {_where(root.source.location)}")
     for f in report.findings:
         lines.append(f"     check: {f.code} at line {f.line}: {f.message}")
     if not report.findings:
         lines.append("     check: no static finding on this line")
-    lines.append(f"     remedy: {remedy_text(report.remedy, result)}")
+    lines.append(f"     remedy: {remedy_text(report.remedy, result, root)}")
     return lines
 
 
@@ -183,7 +194,9 @@ def to_json(result: TraceResult) -> dict[str, Any]:
                 "stack": [str(loc) for loc in r.root.stack],
                 "pipeline": [{"op_type": s.op_type, "location": str(s.location) if s.location else None} for s in r.root.pipeline],
                 "occurrences": r.root.occurrences,
+                "source": str(r.root.source.location) if r.root.source and r.root.source.location else None,
                 "remedy": r.remedy.value,
+                "remedy_text": remedy_text(r.remedy, result, r.root),
                 "findings": [f.to_json() for f in r.findings],
             }
             for r in result.roots

@@ -33,6 +33,7 @@ class BootOptions:
     op_regex: str | None = None
     dump_cap: int = 256 << 20
     array_cap: int = 64 << 20
+    steps: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -121,10 +122,7 @@ def run_once(
     if record_file.is_file():
         record = json.loads(record_file.read_text(encoding="utf-8"))
     if status is None:
-        if not record:
-            status = "crashed"
-        else:
-            status = record.get("status", "ok")
+        status = "crashed" if not record else record.get("status", "ok")
     return Run(status, seconds, record, stdout, _tail(stderr), work, proc.returncode)
 
 

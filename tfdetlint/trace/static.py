@@ -81,9 +81,10 @@ def join(result: TraceResult, script: Path | None) -> None:
 
 
 def _seen(finding: Finding, observed: list[Location], reached: set[tuple[str, int]], result: TraceResult) -> Seen:
-    if any(_covers(finding, loc) for loc in observed) and not result.reproducible:
-        if not result.order_only_plain or finding.code.startswith("TFD4"):
-            return Seen.OBSERVED
+    # When only untraced runs differed, only order findings (TFD4xx) can explain it.
+    explains = not result.order_only_plain or finding.code.startswith("TFD4")
+    if explains and not result.reproducible and any(_covers(finding, loc) for loc in observed):
+        return Seen.OBSERVED
     if any(_covers(finding, Location(p, n)) for p, n in reached):
         return Seen.NOT_OBSERVED
     return Seen.NOT_REACHED
