@@ -111,8 +111,27 @@ class _Aligned:
                 if e.get("unordered"):
                     multisets.setdefault(_group(e["key"]), ([], []))[side].extend(e["outputs"])
         self.group_differs = {g: sorted(x) != sorted(y) for g, (x, y) in multisets.items()}
+        self.memo: dict[str, bool] = {}
+        changed_graphs = {
+            _group(e["key"]) for e in a if e["kind"] == "graph" and self._own_differs(e["key"])
+        }
+        for event in self.order:
+            key = event["key"]
+            if _opaque(event) and key in self.b:
+                # No value was dumped (datasets, optionals, resources): it differs when what it
+                # was made from differs, or when the function that made it computed other values.
+                function = event.get("graph")
+                self.memo[key] = any(self.differs(str(ref[0])) for ref in event.get("inputs", [])) or (
+                    bool(function) and any(f"/{function}/" in "/" + g[2:] for g in changed_graphs)
+                )
+            else:
+                self.memo[key] = self._own_differs(key)
 
     def differs(self, key: str) -> bool:
+        known = self.memo.get(key)
+        return self._own_differs(key) if known is None else known
+
+    def _own_differs(self, key: str) -> bool:
         event = self.a.get(key)
         if event is not None and event.get("unordered"):
             return self.group_differs.get(_group(key), False)
@@ -123,6 +142,11 @@ class _Aligned:
 
     def differing(self) -> list[dict[str, Any]]:
         return [e for e in self.order if self.differs(e["key"])]
+
+
+def _opaque(event: dict[str, Any]) -> bool:
+    outputs = event.get("outputs", [])
+    return bool(outputs) and all(out == "" for out in outputs)
 
 
 def _function_graph_differs(graph: str, differing: Iterable[dict[str, Any]]) -> bool:

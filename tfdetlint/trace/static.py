@@ -3,6 +3,8 @@ in the traced files the runs showed."""
 
 from __future__ import annotations
 
+import ast
+import functools
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,8 +26,32 @@ def _frames(events: Iterable[dict[str, Any]]) -> set[tuple[str, int]]:
 
 
 def _covers(finding: Finding, loc: Location) -> bool:
+    """Whether an op made at ``loc`` comes from the finding's call. Python reports a call that
+    spans lines at its statement's first line (``keras.Sequential([...])`` builds the layers'
+    weights there), so that line counts for every finding inside the statement."""
+    if os.path.abspath(finding.path) != loc.path:
+        return False
     end = max(finding.end_line, finding.line)
-    return os.path.abspath(finding.path) == loc.path and finding.line <= loc.line <= end
+    return finding.line <= loc.line <= end or loc.line == _statement_start(loc.path, finding.line)
+
+
+@functools.lru_cache(maxsize=256)
+def _statements(path: str) -> tuple[tuple[int, int], ...]:
+    """(first, last) lines of the simple statements in a file (no compound statement bodies)."""
+    try:
+        tree = ast.parse(Path(path).read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    return tuple(
+        (node.lineno, node.end_lineno or node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.stmt) and not hasattr(node, "body")
+    )
+
+
+def _statement_start(path: str, line: int) -> int:
+    spans = [span for span in _statements(path) if span[0] <= line <= span[1]]
+    return min(spans, key=lambda span: span[1] - span[0])[0] if spans else line
 
 
 def check_files(paths: list[Path], script: Path | None = None) -> list[Finding]:
