@@ -113,7 +113,7 @@ def render_text(result: TraceResult) -> str:
     if result.reproducible:
         out.append("Verdict: the two runs were bit-identical (variables, traced op outputs, printed output).")
     else:
-        shown = [p.name for p in result.pairs[:2] if not p.comparison.identical]
+        shown = [p.name for p in result.pairs if p.name in ("traced", "plain") and not p.comparison.identical]
         out.append(f"Verdict: the two runs were NOT bit-identical (shown by the runs {' and '.join(_PAIR_TITLES[n] for n in shown)}).")
         out.append(f"Remedy: {remedy_text(result.remedy, result)}.")
     traced = result.pair("traced")
@@ -130,7 +130,9 @@ def render_text(result: TraceResult) -> str:
         out += ["", "First divergence (traced runs):", render_diff(traced.comparison.first)]
     if traced is not None and traced.comparison.variable_diff is not None:
         out += ["", "First differing variable at exit:", render_diff(traced.comparison.variable_diff)]
-    if result.findings:
+    if not result.findings:
+        out += ["", "Static findings in the traced files: none."]
+    else:
         out += ["", "Static findings in the traced files:"]
         for status in result.findings:
             f = status.finding
