@@ -60,11 +60,11 @@ def test_pass_through_and_function_calls_are_not_roots(tmp_path: Path) -> None:
     # The eager call of f differs only because RandomUniform inside it differs.
     common = dict(graph="f")
     a = [_event("e0:__inference_f_1", "__inference_f_1", "x1", line=9, **common),
-         _event("g:f/RandomUniform:0#0", "RandomUniform", "u1", line=7),
-         _event("g:f/Identity:0#0", "Identity", "x1", ["g:f/RandomUniform:0#0"], 8)]
+         _event("g:f/RandomUniform:0#0", "RandomUniform", "u1", line=7, chain=["f"]),
+         _event("g:f/Identity:0#0", "Identity", "x1", ["g:f/RandomUniform:0#0"], 8, chain=["f"])]
     b = [_event("e0:__inference_f_1", "__inference_f_1", "x2", line=9, **common),
-         _event("g:f/RandomUniform:0#0", "RandomUniform", "u2", line=7),
-         _event("g:f/Identity:0#0", "Identity", "x2", ["g:f/RandomUniform:0#0"], 8)]
+         _event("g:f/RandomUniform:0#0", "RandomUniform", "u2", line=7, chain=["f"]),
+         _event("g:f/Identity:0#0", "Identity", "x2", ["g:f/RandomUniform:0#0"], 8, chain=["f"])]
     cmp = compare_runs(_run(tmp_path / "a", a), _run(tmp_path / "b", b))
     assert [r.op_type for r in cmp.roots] == ["RandomUniform"]
 
@@ -169,3 +169,16 @@ def test_timeout_is_reported_with_stderr_tail(tmp_path: Path) -> None:
     script.write_text("import time\ntime.sleep(60)\n")
     run = run_once([sys.executable, str(script)], BootOptions(dump=False), 0.5, tmp_path / "w")
     assert run.status == "timeout" and run.seconds < 30
+
+
+def test_values_without_dumps_differ_when_their_function_did(tmp_path: Path) -> None:
+    # Keras' fit loop: an eager call returns an Optional (no value dumped) built from a function
+    # whose traced ops differ; reading the Optional is not a root op.
+    def events(value: str) -> list[dict[str, Any]]:
+        call = _event("e0:__inference_step_1", "__inference_step_1", "", line=18, graph="step")
+        inner = _event("g:step/RandomUniform:0#0", "RandomUniform", value, line=11, chain=["step"])
+        read = _event("e1:OptionalGetValue", "OptionalGetValue", value, ["e0:__inference_step_1"], 18)
+        return [call, inner, read]
+
+    cmp = compare_runs(_run(tmp_path / "a", events("1")), _run(tmp_path / "b", events("2")))
+    assert [(r.op_type, r.location.line if r.location else 0) for r in cmp.roots] == [("RandomUniform", 11)]

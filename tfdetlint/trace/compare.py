@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from tfdetlint.trace.runs import Run
@@ -112,17 +112,17 @@ class _Aligned:
                     multisets.setdefault(_group(e["key"]), ([], []))[side].extend(e["outputs"])
         self.group_differs = {g: sorted(x) != sorted(y) for g, (x, y) in multisets.items()}
         self.memo: dict[str, bool] = {}
-        changed_graphs = {
-            _group(e["key"]) for e in a if e["kind"] == "graph" and self._own_differs(e["key"])
-        }
+        changed_graphs = _changed_functions(
+            e for e in a if e["kind"] == "graph" and self._own_differs(e["key"])
+        )
         for event in self.order:
             key = event["key"]
             if _opaque(event) and key in self.b:
                 # No value was dumped (datasets, optionals, resources): it differs when what it
                 # was made from differs, or when the function that made it computed other values.
                 function = event.get("graph")
-                self.memo[key] = any(self.differs(str(ref[0])) for ref in event.get("inputs", [])) or (
-                    bool(function) and any(f"/{function}/" in "/" + g[2:] for g in changed_graphs)
+                self.memo[key] = function in changed_graphs or any(
+                    self.differs(str(ref[0])) for ref in event.get("inputs", [])
                 )
             else:
                 self.memo[key] = self._own_differs(key)
@@ -149,22 +149,24 @@ def _opaque(event: dict[str, Any]) -> bool:
     return bool(outputs) and all(out == "" for out in outputs)
 
 
-def _function_graph_differs(graph: str, differing: Iterable[dict[str, Any]]) -> bool:
-    return any(
-        e["kind"] == "graph" and f"/{graph}/" in "/" + e["key"][2:] for e in differing
-    )
+def _changed_functions(differing: Iterable[dict[str, Any]]) -> set[str]:
+    """Names of the functions (and their callers' functions) that computed a differing value."""
+    return {name for e in differing if e["kind"] == "graph" for name in e.get("chain", [])}
 
 
-def _caller_input_differs(function: str, aligned: _Aligned) -> bool:
-    """Whether an eager call of ``function`` got different inputs in the two runs."""
-    return any(
-        e.get("graph") == function and any(aligned.differs(str(ref[0])) for ref in e.get("inputs", []))
+def _callers_with_changed_inputs(aligned: _Aligned) -> set[str]:
+    """Functions that some eager call handed different inputs in the two runs."""
+    return {
+        str(e["graph"])
         for e in aligned.order
-    )
+        if e.get("graph") and any(aligned.differs(str(ref[0])) for ref in e.get("inputs", []))
+    }
 
 
 def find_roots(aligned: _Aligned) -> list[Root]:
     differing = aligned.differing()
+    changed = _changed_functions(differing)
+    fed = _callers_with_changed_inputs(aligned)
     roots: dict[tuple[str, str], Root] = {}
     for event in differing:
         if event["op_type"] in PASS_THROUGH:
@@ -172,9 +174,10 @@ def find_roots(aligned: _Aligned) -> list[Root]:
         if any(aligned.differs(str(ref[0])) for ref in event.get("inputs", [])):
             continue
         # A tf.function call differs because of an op inside it, when that op was traced.
-        if event.get("graph") and _function_graph_differs(str(event["graph"]), differing):
+        if event.get("graph") in changed:
             continue
-        if event.get("from_caller") and _caller_input_differs(str(event.get("function", "")), aligned):
+        # An untraced argument of the function came from a caller whose inputs differ.
+        if event.get("from_caller") and event.get("function") in fed:
             continue
         stack = stack_of(event)
         root = Root(
@@ -190,10 +193,7 @@ def find_roots(aligned: _Aligned) -> list[Root]:
             ),
         )
         seen = roots.get(root.identity)
-        if seen is None:
-            roots[root.identity] = root
-        else:
-            roots[root.identity] = Root(**{**seen.__dict__, "occurrences": seen.occurrences + 1})
+        roots[root.identity] = root if seen is None else replace(seen, occurrences=seen.occurrences + 1)
     return list(roots.values())
 
 

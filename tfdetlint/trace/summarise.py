@@ -178,6 +178,7 @@ class _Summary:
                     "inputs": inputs,
                     "stack": stack,
                     "function": chain[-1] if chain else "",
+                    "chain": list(chain),
                     # an untraced function argument feeds it: the caller's inputs count too
                     "from_caller": from_caller,
                     # tf.data runs its functions on its own threads, in any order.
