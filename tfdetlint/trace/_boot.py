@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import runpy
+import shutil
 import sys
 import threading
 import time
@@ -252,6 +253,8 @@ def main(args: list[str]) -> int:
         record["dump_capped"] = window.capped
         summary = summarise_dump(dump_root, int(options.get("max_ops", 20000)), arrays)
         record.update(summary, dumped=True)
+        if not options.get("keep_dump"):
+            shutil.rmtree(dump_root, ignore_errors=True)  # the record holds what is compared
     _save(record_dir, record, arrays, int(options.get("array_cap", 64 << 20)))
     sys.stdout.flush()
     return int(ended.get("exit_code", 0))

@@ -26,6 +26,7 @@ def add_trace_parser(sub: Any) -> None:
     trace.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
     trace.add_argument("--jobs", "-j", type=int, default=2, help="runs at once (1 or 2)")
     trace.add_argument("--format", choices=("text", "json"), default="text")
+    trace.add_argument("--keep", type=Path, help="leave each run's record and dump in this folder")
     trace.add_argument("program", nargs=argparse.REMAINDER, help="-- python train.py ARGS")
 
 
@@ -55,6 +56,7 @@ def command_trace(args: argparse.Namespace) -> int:
         compare=args.compare,
         steps=args.steps,
         jobs=args.jobs,
+        keep=args.keep,
     )
     result = trace(program, settings)
     join(result, script)

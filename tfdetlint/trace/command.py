@@ -88,6 +88,7 @@ class TraceSettings:
     steps: int | None = None
     jobs: int = 2
     cwd: Path | None = None
+    keep: Path | None = None  # where to leave the records and dumps (default: a temporary folder)
 
 
 def _pair(
@@ -106,6 +107,7 @@ def _options(s: TraceSettings, dump: bool, seed: int | None = None, det: bool = 
         op_regex=s.op_regex,
         dump_cap=s.dump_cap,
         steps=s.steps,
+        keep_dump=s.keep is not None,
     )
 
 
@@ -135,7 +137,7 @@ def trace(command: list[str], s: TraceSettings) -> TraceResult:
     split_command(command)  # a bad command fails before any run
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tfdetlint-trace-") as tmp:
-        work = Path(tmp)
+        work = s.keep if s.keep is not None else Path(tmp)
         pairs = [_pair("traced", command, _options(s, True), s, work)]
         failed = _broken(pairs[0])
         traced = pairs[0]

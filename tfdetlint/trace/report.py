@@ -51,7 +51,10 @@ def remedy_text(remedy: Remedy, result: TraceResult, root: Root | None = None) -
 def _pair_line(pair: PairOutcome) -> str:
     cmp = pair.comparison
     times = " + ".join(f"{r.seconds:.1f} s" for r in pair.runs)
+    failed = [r.status for r in pair.runs if r.status in ("timeout", "crashed")]
     state = "bit-identical" if cmp.identical else "DIFFER (" + "; ".join(cmp.differing.values()) + ")"
+    if failed:
+        state = f"not compared: a run {' and a run '.join(failed)}"
     if cmp.identical and cmp.differing:
         state += " (ignored by --compare: " + "; ".join(cmp.differing.values()) + ")"
     return f"  {_PAIR_TITLES[pair.name]:<52} {state}  [{times}]"

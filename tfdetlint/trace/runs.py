@@ -34,6 +34,7 @@ class BootOptions:
     dump_cap: int = 256 << 20
     array_cap: int = 64 << 20
     steps: int | None = None
+    keep_dump: bool = False
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
