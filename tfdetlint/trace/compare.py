@@ -145,8 +145,8 @@ class _Aligned:
 
 
 def _opaque(event: dict[str, Any]) -> bool:
-    outputs = event.get("outputs", [])
-    return bool(outputs) and all(out == "" for out in outputs)
+    """No output value was dumped: variants, resources, or a function call returning them."""
+    return all(out == "" for out in event.get("outputs", []))
 
 
 def _changed_functions(differing: Iterable[dict[str, Any]]) -> set[str]:
