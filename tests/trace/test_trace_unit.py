@@ -182,3 +182,12 @@ def test_values_without_dumps_differ_when_their_function_did(tmp_path: Path) -> 
 
     cmp = compare_runs(_run(tmp_path / "a", events("1")), _run(tmp_path / "b", events("2")))
     assert [(r.op_type, r.location.line if r.location else 0) for r in cmp.roots] == [("RandomUniform", 11)]
+
+
+def test_cli_parses_the_command_after_double_dash(capsys: pytest.CaptureFixture[str]) -> None:
+    from tfdetlint.cli import build_parser, main
+
+    args = build_parser().parse_args(["trace", "--format", "json", "--steps", "3", "--", "python", "t.py", "--lr", "1"])
+    assert args.program == ["--", "python", "t.py", "--lr", "1"] and args.steps == 3
+    assert main(["trace", "--", "bash", "run.sh"]) == 2
+    assert "runs Python programs" in capsys.readouterr().err
