@@ -136,13 +136,3 @@ def test_fully_seeded_script_is_reproducible() -> None:
     assert data["reproducible"] is True and data["first_divergence"] is None
     assert "bit-identical" in render_text(result)
 
-
-def test_crashing_run_is_reported_with_stderr_tail(tmp_path: Path) -> None:
-    pytest.importorskip("tensorflow")
-    script = tmp_path / "crash.py"
-    script.write_text("import os, sys\nsys.stderr.write('about to die\\n')\nsys.stderr.flush()\nos._exit(3)\n")
-    result = trace([sys.executable, str(script)], TraceSettings(timeout=240))
-    assert len(result.failed) == 2 and all(r.status == "crashed" for r in result.failed)
-    assert [p.name for p in result.pairs] == ["traced"]
-    text = render_text(result)
-    assert "crashed (exit status 3)" in text and "about to die" in text

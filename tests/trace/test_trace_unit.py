@@ -191,3 +191,21 @@ def test_cli_parses_the_command_after_double_dash(capsys: pytest.CaptureFixture[
     assert args.program == ["--", "python", "t.py", "--lr", "1"] and args.steps == 3
     assert main(["trace", "--", "bash", "run.sh"]) == 2
     assert "runs Python programs" in capsys.readouterr().err
+
+
+def test_crashing_runs_are_reported_with_stderr_tail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tfdetlint.trace.command import TraceSettings, trace
+    from tfdetlint.trace.report import render_text
+
+    # A TensorFlow that dies on import stands in for a crash (no real TF import: fast).
+    fake = tmp_path / "fake" / "tensorflow"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("import os, sys\nsys.stderr.write('about to die\\n')\nsys.stderr.flush()\nos._exit(3)\n")
+    monkeypatch.setenv("PYTHONPATH", str(fake.parent))
+    script = tmp_path / "train.py"
+    script.write_text("print('never runs')\n")
+    result = trace([sys.executable, str(script)], TraceSettings(timeout=60))
+    assert len(result.failed) == 2 and all(r.status == "crashed" for r in result.failed)
+    assert [p.name for p in result.pairs] == ["traced"]
+    text = render_text(result)
+    assert "crashed (exit status 3)" in text and "about to die" in text and "not compared" in text
