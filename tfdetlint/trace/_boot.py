@@ -7,6 +7,7 @@ and ``RECORD_DIR/arrays.npz`` even when the program raises, then exits as the pr
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import json
 import os
@@ -24,13 +25,19 @@ from tfdetlint.trace.summarise import fingerprint, summarise_dump
 
 _POLL_S = 0.25
 _INITIAL_VALUE_LIMIT = 1 << 20
+_VALUE_FILES = (".execution", ".graph_execution_traces")
+_HARD_CAP_FACTOR = 4
 
 
 class _Window:
-    """Turns dumping off once the dump passes its size cap or the program passes ``steps``.
+    """Stops tracing once the dump passes its size cap or the program passes ``steps``.
 
-    The dumping callback lives in thread-local state of the main thread, so the watchdog thread
-    only raises a flag and an op callback on the main thread does the switching off.
+    Closing the dump while the program runs crashes TensorFlow (functions traced earlier still
+    write to it), so tracing is paused instead: no new eager op and no newly traced function is
+    instrumented. Functions instrumented before keep writing; past ``_HARD_CAP_FACTOR`` times the
+    cap the program is interrupted and the runs are compared on the ops traced until then. The
+    dumping callback lives in the main thread's thread-local state, so the watchdog thread only
+    raises flags and an op callback on the main thread pauses.
     """
 
     def __init__(self, dump_root: Path, cap: int) -> None:
@@ -38,30 +45,55 @@ class _Window:
         self.cap = cap
         self.stop = threading.Event()
         self.capped = False
-        self.active = True
+        self.stopped = False
+        self.paused: Any = None  # the paused dumping callback
 
     def watch(self) -> None:
         while not self.stop.wait(_POLL_S):
-            if _tree_size(self.dump_root) > self.cap:
-                self.capped = True
+            # Only tensor values grow with the run; source snapshots and graphs are its fixed cost.
+            size = _tree_size(self.dump_root, _VALUE_FILES)
+            self.capped |= size > self.cap
+            if size > self.cap * _HARD_CAP_FACTOR and not self.stop.is_set():
+                self.stopped = True
+                _thread.interrupt_main()
                 return
 
-    def maybe_close(self, *_: Any, **__: Any) -> None:
-        if self.active and self.capped:
-            self.close()
+    def maybe_pause(self, *_: Any, **__: Any) -> None:
+        if self.capped and self.paused is None:
+            self.pause()
+
+    def pause(self) -> None:
+        from tensorflow.python.debug.lib import dumping_callback
+        from tensorflow.python.framework import op_callbacks
+
+        callback = getattr(dumping_callback._state, "dumping_callback", None)
+        if callback is None or self.paused is not None:
+            return
+        self.paused = callback
+        op_callbacks.remove_op_callback(callback.callback)
+        functions = dumping_callback.function_lib.CONCRETE_FUNCTION_CALLBACKS
+        if callback.function_callback in functions:
+            functions.remove(callback.function_callback)
 
     def close(self) -> None:
+        """At exit: flush and close the dump (re-arming a paused callback so disable finds it)."""
         import tensorflow as tf
+        from tensorflow.python.debug.lib import dumping_callback
+        from tensorflow.python.framework import op_callbacks
 
-        if self.active:
-            self.active = False
-            tf.debugging.experimental.disable_dump_debug_info()
+        self.stop.set()
+        if self.paused is not None:
+            op_callbacks.add_op_callback(self.paused.callback)
+            dumping_callback.function_lib.CONCRETE_FUNCTION_CALLBACKS.append(self.paused.function_callback)
+        tf.debugging.experimental.disable_dump_debug_info()
 
 
-def _tree_size(root: Path) -> int:
+def _tree_size(root: Path, suffixes: tuple[str, ...] = ("",)) -> int:
     total = 0
     for dirpath, _, files in os.walk(root):
         for name in files:
+            if not name.endswith(suffixes):
+                continue
             with contextlib.suppress(OSError):
                 total += os.path.getsize(os.path.join(dirpath, name))
     return total
@@ -85,7 +117,7 @@ class _Losses:
         if loss is not None:
             self.values.append(float(loss))
         if self.steps is not None and len(self.values) >= self.steps and self.window is not None:
-            self.window.close()  # the traced window is the first ``steps`` training steps
+            self.window.pause()  # the traced window is the first ``steps`` training steps
 
     def patch(self) -> None:
         keras = sys.modules.get("keras")
@@ -234,7 +266,7 @@ def main(args: list[str]) -> int:
         )
         from tensorflow.python.framework import op_callbacks
 
-        op_callbacks.add_op_callback(window.maybe_close)
+        op_callbacks.add_op_callback(window.maybe_pause)
         threading.Thread(target=window.watch, daemon=True).start()
     losses = _Losses(options.get("steps"), window)
     variables = _Variables(losses)
@@ -242,15 +274,16 @@ def main(args: list[str]) -> int:
     with tf.variable_creator_scope(variables.creator):
         ended = _run_program(program)
     run_s = time.monotonic() - program_start
+    if window is not None:
+        window.close()  # before reading variables, which would be traced otherwise
     arrays: dict[str, Any] = {}
     record: dict[str, Any] = {**ended, "import_s": import_s, "run_s": run_s, "dumped": False}
     record["variables"] = variables.events(arrays)
     record["losses"] = losses.values
     if window is not None:
-        window.stop.set()
-        window.close()
         record["dump_bytes"] = _tree_size(dump_root)
         record["dump_capped"] = window.capped
+        record["dump_stopped"] = window.stopped
         summary = summarise_dump(dump_root, int(options.get("max_ops", 20000)), arrays)
         record.update(summary, dumped=True)
         if not options.get("keep_dump"):

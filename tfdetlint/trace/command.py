@@ -117,7 +117,8 @@ def _broken(pair: PairOutcome) -> list[Run]:
 
 def _raised(pair: PairOutcome) -> tuple[Location | None, str]:
     for run in pair.runs:
-        if run.status == "exception":
+        # A run interrupted at the hard dump cap raised KeyboardInterrupt because of tracing.
+        if run.status == "exception" and not run.record.get("dump_stopped"):
             stack = run.record.get("stack") or []
             where = Location(str(stack[-1][0]), int(stack[-1][1])) if stack else None
             return where, f"{run.record.get('exception')}: {run.record.get('message', '')}"

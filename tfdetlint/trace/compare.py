@@ -140,6 +140,10 @@ class _Aligned:
             return True
         return bool(event["outputs"] != other["outputs"])
 
+    def common(self) -> None:
+        """Keep only events both runs traced (a run stopped at the dump cap traced fewer)."""
+        self.order = [e for e in self.order if e["key"] in self.b]
+
     def differing(self) -> list[dict[str, Any]]:
         return [e for e in self.order if self.differs(e["key"])]
 
@@ -277,18 +281,24 @@ def compare_runs(a: Run, b: Run, compare: str = "all") -> PairComparison:
         events_a = [e for e in events_a if _matches(e, pattern)]
         events_b = [e for e in events_b if _matches(e, pattern)]
     aligned = _Aligned(events_a, events_b)
+    stopped = bool(a.record.get("dump_stopped") or b.record.get("dump_stopped"))
+    if stopped:
+        aligned.common()
     differing = aligned.differing()
     if differing:
         result.differing["ops"] = f"{len(differing)} of {len(aligned.order)} traced outputs differ"
         result.roots = find_roots(aligned)
         result.first = tensor_diff(differing[0], a, b)
-    elif len(aligned.a) != len(aligned.b):
+    elif len(aligned.a) != len(aligned.b) and not stopped:
         result.differing["ops"] = "the runs executed different numbers of ops"
     wanted: tuple[str, ...] = {
         "all": ("variables", "losses", "ops", "stdout", "exit"),
         "weights": ("variables", "losses", "exit"),
         "outputs": ("ops", "stdout", "exit"),
     }.get(compare, ("ops", "exit"))
+    if stopped:
+        # The program was interrupted at the dump cap: only the ops traced before count.
+        wanted = ("ops",)
     result.identical = not any(signal in result.differing for signal in wanted)
     return result
 

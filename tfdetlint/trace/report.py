@@ -149,7 +149,10 @@ def _budget(result: TraceResult) -> str:
     dump = max((int(r.record.get("dump_bytes", 0)) for r in runs), default=0)
     capped = any(r.record.get("dump_capped") for r in runs)
     ops = max((len(r.record.get("events", [])) for r in runs), default=0)
+    stopped = any(r.record.get("dump_stopped") for r in runs)
     note = " (capped: later ops not traced)" if capped else ""
+    if stopped:
+        note = " (past 4x the cap: run stopped there, compared on the ops traced before)"
     return (
         f"Time: {len(runs)} runs, {result.seconds:.1f} s in all, {max((r.seconds for r in runs), default=0):.1f} s "
         f"the longest. Space: largest dump {dump / 1e6:.1f} MB{note}, {ops} traced outputs."
