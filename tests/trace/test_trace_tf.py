@@ -136,3 +136,30 @@ def test_fully_seeded_script_is_reproducible() -> None:
     assert data["reproducible"] is True and data["first_divergence"] is None
     assert "bit-identical" in render_text(result)
 
+
+
+CAPPED = """\
+import tensorflow as tf
+
+@tf.function
+def step(x):
+    return tf.matmul(x, x) * 0.5
+
+x = tf.ones([64, 64])
+for _ in range(400):
+    x = step(x) / 100.0
+print(float(tf.reduce_sum(x)))
+"""
+
+
+def test_dump_cap_pauses_tracing_without_crashing(tmp_path: Path) -> None:
+    from tfdetlint.trace.runs import BootOptions, run_once
+
+    pytest.importorskip("tensorflow")
+    script = tmp_path / "loop.py"
+    script.write_text(CAPPED)
+    run = run_once([sys.executable, str(script)], BootOptions(dump=True, dump_cap=100_000), 240, tmp_path / "w")
+    # Closing the dump while instrumented functions still run used to kill TF with SIGSEGV.
+    assert run.returncode is not None and run.returncode >= 0, run.stderr_tail
+    assert run.record["dump_capped"] is True
+    assert run.record["eager_total"] < 400  # tracing stopped long before the loop ended
