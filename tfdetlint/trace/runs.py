@@ -52,8 +52,12 @@ class Run:
     arrays: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def array(self, name: str) -> Any:
-        """An array the run saved (None when it was over the size cap)."""
-        import numpy as np
+        """An array the run saved (None when it was over the size cap, or this Python has no
+        NumPy: the traced program may run under another interpreter than tfdetlint)."""
+        try:
+            import numpy as np
+        except ImportError:
+            return None
 
         index = self.record.get("arrays", {}).get(name)
         path = self.record_dir / "arrays.npz"
