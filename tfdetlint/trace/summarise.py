@@ -14,9 +14,6 @@ from typing import Any
 
 from tfdetlint.trace.frames import user_frames
 
-# Op types whose output is a value that came from outside the graph: when they differ, the cause
-# is upstream (the caller, or the tf.data runtime), never the op itself.
-PASS_THROUGH = frozenset({"Placeholder", "_Arg", "Identity", "IdentityN"})
 # Ops that hand the program elements of a tf.data pipeline; the pipeline stages made them.
 ITERATOR_OPS = re.compile(r"^(IteratorGetNext\w*|OptionalGetValue|MultiDeviceIteratorGetNextFromShard)$")
 _DATASET_OP = re.compile(r"\w*Dataset(V\d+)?$|^ListFiles$|^MatchingFiles$")
