@@ -23,6 +23,8 @@ def verdict_to_json(v: Verdict) -> dict[str, Any]:
         value = data.get(name)
         if isinstance(value, float) and not math.isfinite(value):
             data[name] = str(value)  # JSON has no NaN/inf
+    if not data.get("stand_in"):
+        data.pop("stand_in", None)  # only probes that run a stand-in say so
     return {k: val for k, val in data.items() if val is not None}
 
 
