@@ -104,7 +104,7 @@ def test_weighted_bincount_finding_gets_weights_in_its_probe() -> None:
     # checks/ops.py does not record the weights argument; TFD203 on bincount implies it.
     finding = Finding("t.py", 3, 1, "TFD203", "m", api="tensorflow.math.bincount")
     (group,), unprobed = group_findings([finding], load_catalogue())
-    assert not unprobed and group.probe.id == "bincount_weighted"
+    assert not unprobed and group.probe.id == "bincount_weights"
     assert dict(group.args) == {"weights": "<non-literal>"}
     plain = Finding("t.py", 4, 1, "TFD202", "m", api="tensorflow.math.bincount")
     (unweighted,), _ = group_findings([plain], load_catalogue())
