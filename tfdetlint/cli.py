@@ -33,7 +33,7 @@ from tfdetlint.engine import problem
 from tfdetlint.findings import Finding
 from tfdetlint.project import project_roots
 
-COMMANDS = ("check", "rule", "rules", "verify")
+COMMANDS = ("check", "rule", "rules", "verify", "trace")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--device", choices=("cpu", "gpu", "all"), default="all")
     verify.add_argument("--timeout", type=float, default=120.0, help="seconds per probe process")
     verify.add_argument("--format", choices=("text", "json"), default="text")
+    from tfdetlint.trace.cli import add_trace_parser
+
+    add_trace_parser(sub)
     return parser
 
 
@@ -185,6 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_rule(args.code)
         if args.command == "verify":
             return command_verify(args)
+        if args.command == "trace":
+            from tfdetlint.trace.cli import command_trace
+
+            return command_trace(args)
         return command_check(args)
     except UsageError as exc:
         print(f"tfdetlint: error: {exc}", file=sys.stderr)

@@ -38,6 +38,15 @@ class ProbeSpec:
     repeats: int = 2
     gpu_note: str = ""
     cpu_note: str = ""
+    # Arguments a finding's code implies although the finding does not carry them: TFD203 on
+    # bincount is only ever raised for the weighted call, so its probe must pass weights.
+    implied: tuple[tuple[str, str], ...] = ()
+    # What the snippet runs in place of an api it does not call itself ("" = it calls the api).
+    stand_in: str = ""
+    exact: tuple[str, ...] = ()
+
+    def stand_in_for(self, api: str) -> str:
+        return self.stand_in if self.stand_in and api not in self.exact else ""
 
     @property
     def source_hash(self) -> str:
@@ -107,6 +116,9 @@ def load_catalogue(probes_dir: Path | None = None) -> list[ProbeSpec]:
                 repeats=int(entry.get("repeats", 2)),
                 gpu_note=str(entry.get("gpu_note", "")),
                 cpu_note=str(entry.get("cpu_note", "")),
+                implied=tuple(sorted((str(k), str(v)) for k, v in entry.get("implied", {}).items())),
+                stand_in=str(entry.get("stand_in", "")),
+                exact=_strs(entry.get("exact", [])),
             )
         )
     return specs
@@ -138,6 +150,8 @@ def probe_args(finding: Finding, spec: ProbeSpec) -> tuple[tuple[str, str], ...]
             out[param] = NONLITERAL
         elif param in spec.params:
             out[param] = normalise_literal(text)
+    for param, text in spec.implied:
+        out.setdefault(param, NONLITERAL if param in spec.presence else normalise_literal(text))
     return tuple(sorted(out.items()))
 
 

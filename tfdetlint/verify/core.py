@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,8 @@ class Verdict:
     # What happened with enable_op_determinism(): identical | differs | raises | error | "".
     under_determinism: str = ""
     determinism_max_abs_diff: float | None = None
+    # What the probe ran in place of the api when it does not call the api itself.
+    stand_in: str = ""
 
 
 def tensorflow_available() -> bool:
@@ -129,6 +131,13 @@ def _det_phrase(det: dict[str, Any]) -> str:
 
 
 def _build(finding: Finding, group: ProbeGroup, device: str, outcome: dict[str, Any]) -> Verdict:
+    verdict = _build_verdict(finding, group, device, outcome)
+    if verdict.stand_in:
+        return replace(verdict, detail=f"checked with {verdict.stand_in}: {verdict.detail}")
+    return verdict
+
+
+def _build_verdict(finding: Finding, group: ProbeGroup, device: str, outcome: dict[str, Any]) -> Verdict:
     nd, det = outcome["nd"], outcome["det"]
     det_state = {"raised": "raises"}.get(det.get("state", ""), det.get("state", ""))
     base: dict[str, Any] = {
@@ -140,6 +149,7 @@ def _build(finding: Finding, group: ProbeGroup, device: str, outcome: dict[str, 
         "probe": group.probe.id,
         "under_determinism": det_state,
         "determinism_max_abs_diff": det.get("max_abs_diff") if det_state == "differs" else None,
+        "stand_in": group.probe.stand_in_for(group.api),
     }
     runs = int(nd.get("runs", 0))
     how = f"{nd.get('processes', 0)} processes x {nd.get('per_process', 0)}"

@@ -10,6 +10,11 @@ from typing import Any
 from tfdetlint.verify.core import Verdict
 
 _COLUMNS = ("location", "code", "api", "device", "verdict", "detail")
+# A verdict is about the API on the probe's own inputs; the user's arguments and seeding are not run.
+SCOPE_NOTE = (
+    "Each probe checks the API on tfdetlint's own inputs, not your line; "
+    "`tfdetlint trace -- python train.py` runs your program and names the op that diverged."
+)
 
 
 def verdict_to_json(v: Verdict) -> dict[str, Any]:
@@ -18,6 +23,8 @@ def verdict_to_json(v: Verdict) -> dict[str, Any]:
         value = data.get(name)
         if isinstance(value, float) and not math.isfinite(value):
             data[name] = str(value)  # JSON has no NaN/inf
+    if not data.get("stand_in"):
+        data.pop("stand_in", None)  # only probes that run a stand-in say so
     return {k: val for k, val in data.items() if val is not None}
 
 
@@ -43,4 +50,4 @@ def render_text(verdicts: list[Verdict]) -> str:
     for v in verdicts:
         counts[v.verdict] = counts.get(v.verdict, 0) + 1
     summary = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
-    return "\n".join([*lines, "", summary]) + "\n"
+    return "\n".join([*lines, "", SCOPE_NOTE, summary]) + "\n"
