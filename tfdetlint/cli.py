@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from tfdetlint import __version__
+from tfdetlint import __version__, machine
 from tfdetlint.cache import Cache
 from tfdetlint.catalogue import load_catalogue, rule_doc_path
 from tfdetlint.config import ConfigError, Settings, keras_version, load_settings
@@ -22,7 +22,7 @@ from tfdetlint.project import project_roots
 from tfdetlint.report import reporters
 from tfdetlint.report.text import statistics, summary
 
-COMMANDS = ("check", "rule", "rules", "verify")
+COMMANDS = ("check", "rule", "rules", "verify", "env")
 # Formats read line by line (by people, or by the Actions runner, which ignores other lines).
 LINE_FORMATS = ("text", "github")
 
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--device", choices=("cpu", "gpu", "all"), default="all")
     verify.add_argument("--timeout", type=float, default=120.0, help="seconds per probe process")
     verify.add_argument("--format", choices=("text", "json"), default="text")
+    machine.add_parser(sub)
     return parser
 
 
@@ -217,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_rule(args.code)
         if args.command == "verify":
             return command_verify(args)
+        if args.command == "env":
+            return machine.run_env_command(args)
         return command_check(args)
     except UsageError as exc:
         print(f"tfdetlint: error: {exc}", file=sys.stderr)
