@@ -432,7 +432,7 @@ def _settings(calls: list[ResolvedCall], facts: FileFacts, module: Module, env: 
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Attribute) and target.attr == "use_locking":
-                    owner = _optimizer_of(target.value, node, module, settings.get("keras_optimizer_prefix", ""))
+                    owner = _optimizer_of(target.value, module, settings.get("keras_optimizer_prefix", ""))
                     if owner:
                         yield _finding(node, "TFD608",
                                        f"Keras 3 optimizers have no use_locking (measured: `{owner}` rejects it as an "
@@ -453,18 +453,13 @@ def _tf_op_before(node: ast.AST, calls: list[ResolvedCall], module: Module, sett
     return None
 
 
-def _optimizer_of(expr: ast.expr, statement: ast.AST, module: Module, prefix: str) -> str | None:
+def _optimizer_of(expr: ast.expr, module: Module, prefix: str) -> str | None:
+    """The Keras optimizer API that ``expr`` (a plain name) was last assigned from, if any."""
     if not prefix or not isinstance(expr, ast.Name):
         return None
-    scope = module.scope_of(statement)
-    found = None
-    for node in module.in_scope(scope):
-        if (isinstance(node, ast.Assign) and node.lineno < getattr(statement, "lineno", 0)
-                and any(isinstance(t, ast.Name) and t.id == expr.id for t in node.targets)
-                and isinstance(node.value, ast.Call)):
-            api = module.apis.get(id(node.value))
-            found = api if api and api.startswith(prefix) else None
-    return found
+    value = _value_before(expr, module)
+    api = module.apis.get(id(value)) if isinstance(value, ast.Call) else None
+    return api if api and api.startswith(prefix) else None
 
 
 def _seed_in_loop(calls: list[ResolvedCall], module: Module, catalogue: Catalogue) -> Iterator[RawFinding]:
