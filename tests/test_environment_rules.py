@@ -112,3 +112,18 @@ def test_tree_from_facts_is_preferred() -> None:
     facts.tree = tree  # type: ignore[attr-defined]
     assert environment.module_tree(facts) is tree
     assert [f.code for f in environment.check(facts, catalogue)] == ["TFD601"]
+
+
+def test_walk_with_sorted_dirs_is_ordered() -> None:
+    src = """
+    import os
+    import random
+
+    images = []
+    for root, dirs, names in os.walk("images"):
+        dirs.sort()
+        for name in sorted(names):
+            images.append(os.path.join(root, name))
+    random.shuffle(images)
+    """
+    assert found(src) == []

@@ -195,6 +195,12 @@ class Module:
 
     def _through_loop(self, loop: ast.For | ast.AsyncFor, hops: int) -> list[Use]:
         """``for x in ordered: lst.append(...)``: ``lst`` gets the order."""
+        target = loop.target
+        if isinstance(target, ast.Tuple) and len(target.elts) >= 2 and isinstance(target.elts[1], ast.Name):
+            dirs = target.elts[1].id  # os.walk's dirs: dirs.sort() in the loop orders the walk
+            if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "sort"
+                   and isinstance(n.func.value, ast.Name) and n.func.value.id == dirs for n in ast.walk(loop)):
+                return []
         collected = set()
         for node in ast.walk(loop):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
