@@ -355,7 +355,7 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
     yield from _file_order(calls, module)
     yield from _hash_order(module)
     yield from _settings(calls, facts, module, env)
-    yield from _seed_in_loop(calls, module, catalogue)
+    yield from _seed_in_loop(calls, facts, module, catalogue)
 
 
 def _file_order(calls: list[ResolvedCall], module: Module) -> Iterator[RawFinding]:
@@ -468,7 +468,7 @@ def _optimizer_of(expr: ast.expr, module: Module, prefix: str) -> str | None:
     return api if api and api.startswith(prefix) else None
 
 
-def _seed_in_loop(calls: list[ResolvedCall], module: Module, catalogue: Catalogue) -> Iterator[RawFinding]:
+def _seed_in_loop(calls: list[ResolvedCall], facts: FileFacts, module: Module, catalogue: Catalogue) -> Iterator[RawFinding]:
     env = module.env
     for call in calls:
         if call.api not in env.loop_setters or not call.site.in_loop:
@@ -476,21 +476,35 @@ def _seed_in_loop(calls: list[ResolvedCall], module: Module, catalogue: Catalogu
         loop = module.parent(call.node)
         while loop is not None and not isinstance(loop, (ast.For, ast.AsyncFor, ast.While, *_SCOPES)):
             loop = module.parent(loop)
-        if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
-            continue
+        if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) or _in_tf_function(loop, module):
+            continue  # in a tf.function the kernels keep their state across calls (measured)
         bound = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         seed = call.node.args[0] if call.node.args else next(
             (k.value for k in call.node.keywords if k.arg == "seed"), None)
         if seed is None or any(isinstance(n, ast.Name) and n.id in bound for n in ast.walk(seed)):
             continue  # a seed per iteration (per run, per fold) is deliberate
-        step = next((module.apis[id(n)] for n in ast.walk(loop) if isinstance(n, ast.Call)
-                     and module.apis.get(id(n)) in env.step_calls), None)
-        if step is None:
+        inside = [module.apis[id(n)] for n in ast.walk(loop) if isinstance(n, ast.Call) and id(n) in module.apis]
+        step = next((api for api in inside if api in env.step_calls), None)
+        # What repeats is what draws from TF's stateful random ops: tf.random.* in the loop, or
+        # Keras 2 layers (Keras 3 layers keep their own SeedGenerator state across steps).
+        draws = any(e.domain == "tf" for api in inside for e in catalogue.random_apis.get(api, ()))
+        if step is None or not (draws or facts.keras_domain_follows == "tf"):
             continue
         yield at_call(call.node, report_pos(call.node), "TFD606",
                       f"`{call.api}` with the same seed inside a training loop (it runs `{step}`) resets the op-seed "
-                      "counter every step, so every step draws the same \"random\" values (dropout masks, noise, "
-                      "shuffles); measured. Set the seed once, before the loop", call.api)
+                      "counter every step, so TF random ops in the step draw the same \"random\" values every "
+                      "step (measured); set the seed once, before the loop", call.api)
+
+
+def _in_tf_function(node: ast.AST, module: Module) -> bool:
+    scope = module.scope_of(node)
+    decorators = scope.decorator_list if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+    for decorator in decorators:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if name in ("function", "tf_function"):
+            return True
+    return False
 
 
 def _op_determinism_without_seed(calls: list[ResolvedCall], facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
