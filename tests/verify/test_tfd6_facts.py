@@ -121,7 +121,9 @@ def test_deterministic_ops_env_is_read_once() -> None:
 def test_set_seed_in_loop_repeats_values_but_not_in_tf_function() -> None:
     """TFD606: ``tf.random.set_seed`` inside an eager loop resets the op-seed counter, so every
     iteration draws the same values. Inside a ``tf.function`` it does not: the kernel keeps its
-    state across calls (values differ per call, as with the seed set outside)."""
+    state across calls (values differ per call, as with the seed set outside). A Keras 3 Dropout
+    layer does not repeat under ``keras.utils.set_random_seed`` per step; ``keras.random.dropout``
+    without a seed does."""
     _tf()
     out = _run("""
     eager = []
@@ -133,9 +135,21 @@ def test_set_seed_in_loop_repeats_values_but_not_in_tf_function() -> None:
         tf.random.set_seed(1)
         return tf.random.uniform([2])
     traced = [tuple(step().numpy().tolist()) for _ in range(3)]
-    print(len(set(eager)), len(set(traced)))
+    import keras
+    import numpy as np
+    layer = keras.layers.Dropout(0.5)
+    ones = np.ones((1, 16), "float32")
+    layer_masks, global_masks = [], []
+    for _ in range(3):
+        keras.utils.set_random_seed(1)
+        layer_masks.append(tuple(np.asarray(layer(ones, training=True)).ravel().tolist()))
+        keras.utils.set_random_seed(1)
+        global_masks.append(tuple(np.asarray(keras.random.dropout(ones, 0.5)).ravel().tolist()))
+    print(len(set(eager)), len(set(traced)), len(set(layer_masks)), len(set(global_masks)))
     """)
-    assert out[-1] == "1 3"
+    # Keras 3: a layer keeps its own SeedGenerator state (3 masks); keras.random without a seed
+    # draws from the global SeedGenerator, which set_random_seed resets (1 mask).
+    assert out[-1] == "1 3 3 1"
 
 
 def test_determinism_without_seed_makes_random_ops_raise() -> None:
