@@ -142,3 +142,10 @@ def test_set_seed_in_a_tf_function_loop_is_not_flagged() -> None:
                 loss = tf.reduce_sum(tf.random.normal([3]))
     """
     assert found(src) == []
+
+
+def test_many_reads_of_many_names_stay_cheap() -> None:
+    # Each (binding, name) is followed once per listing, so chains of re-reads do not multiply.
+    reads = "\n".join(f"    a{i} = [x for x in a{i - 1}]\n    b{i} = a{i} + a{i} + a{i}" for i in range(1, 40))
+    src = f"import glob\n\ndef f():\n    a0 = glob.glob('*')\n{reads}\n"
+    assert check_bytes(src.encode(), "x.py") is not None

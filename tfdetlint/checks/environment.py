@@ -78,6 +78,7 @@ class Module:
         self.tree = tree
         self.env = env
         self.apis = {id(c.node): c.api for c in facts.calls}
+        self._followed: set[tuple[int, str]] = set()  # (binding, name) already followed for one value
         self.parents: dict[int, ast.AST] = {}
         for parent in ast.walk(tree):
             for child in ast.iter_child_nodes(parent):
@@ -157,8 +158,12 @@ class Module:
         return False
 
     # ---- where an ordered value goes
-    def uses(self, node: ast.expr, hops: int = 0) -> list[Use]:
+    def uses(self, node: ast.expr) -> list[Use]:
         """Where the arbitrary order of ``node``'s value becomes data."""
+        self._followed.clear()
+        return self._uses(node, 0)
+
+    def _uses(self, node: ast.expr, hops: int) -> list[Use]:
         parent = self.parent(node)
         holder: ast.AST = node
         if isinstance(parent, ast.keyword):
@@ -168,7 +173,7 @@ class Module:
         if isinstance(parent, ast.comprehension) and node is parent.iter:
             comp = self.parent(parent)
             if isinstance(comp, (ast.ListComp, ast.GeneratorExp)):
-                return self.uses(comp, hops)
+                return self._uses(comp, hops)
             return []
         if (isinstance(parent, ast.Subscript) and node is parent.value and isinstance(parent.slice, ast.Slice)
                 and not self.in_loop(parent)):
@@ -187,10 +192,11 @@ class Module:
         scope = self.scope_of(binding)
         found: list[Use] = []
         for name in names:
-            if self.is_sorted_in_place(name, scope):
+            if (id(binding), name) in self._followed or self.is_sorted_in_place(name, scope):
                 continue
+            self._followed.add((id(binding), name))
             for read in self.loads_after(name, scope, binding):
-                found.extend(self.uses(read, hops + 1))
+                found.extend(self._uses(read, hops + 1))
         return found
 
     def _through_loop(self, loop: ast.For | ast.AsyncFor, hops: int) -> list[Use]:
@@ -214,7 +220,7 @@ class Module:
         if name is None or name in env.order_free:
             return []
         if name in env.keep_order:
-            return self.uses(call, hops)
+            return self._uses(call, hops)
         if name == "enumerate":
             return [Use("enumerate(...) numbers its items (ids in listing order)", call.lineno)] if self._ids(call) else []
         if name == "zip":
