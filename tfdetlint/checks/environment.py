@@ -327,8 +327,9 @@ def _is_environ(expr: ast.expr) -> bool:
 
 
 def _text(value: ast.expr) -> str | None:
-    if isinstance(value, ast.Constant) and isinstance(value.value, (str, int, bool)):
-        return str(value.value)
+    """A string literal's value (os.environ only takes strings; an int there raises TypeError)."""
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return value.value
     return None
 
 
