@@ -10,7 +10,7 @@ import hashlib
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -173,6 +173,22 @@ class TypeInfo:
     duck_name: re.Pattern[str] | None = None
 
 
+@dataclass(frozen=True)
+class EnvironmentApis:
+    """Family TFD6xx (environment.toml): listings, where order becomes data, settings, distribution."""
+
+    listings: Mapping[str, bool] = field(default_factory=dict)  # name -> sorted(...) orders its result
+    dataset_sinks: frozenset[str] = frozenset()
+    vocabulary_sinks: frozenset[str] = frozenset()
+    split_sinks: frozenset[str] = frozenset()
+    keep_order: frozenset[str] = frozenset()
+    order_free: frozenset[str] = frozenset()
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    loop_setters: frozenset[str] = frozenset()
+    step_calls: frozenset[str] = frozenset()
+    distributed: Mapping[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, eq=False)  # identity hash: one catalogue per process
 class Catalogue:
     rules: Mapping[str, Rule]
@@ -214,6 +230,7 @@ class Catalogue:
     gradient_sinks: frozenset[str]
     gradient_sink_methods: frozenset[str]
     digest: str
+    environment: EnvironmentApis = EnvironmentApis()
 
     def canonical(self, name: str) -> str:
         """Rewrite a resolved dotted name to its canonical spelling (names.toml)."""
@@ -330,6 +347,7 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
     ops = _load_toml(api_dir / "ops.toml")
     order = _load_toml(api_dir / "order.toml")
     types = _load_toml(api_dir / "types.toml")
+    environment = _load_toml(api_dir / "environment.toml")
 
     rules = {
         code: Rule(code, t["name"], t["summary"], t["severity"], t["scope"], t["fix"])
@@ -370,7 +388,7 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
             accessor=t.get("accessor"),
             duck_name=re.compile(t["duck_name"]) if t.get("duck_name") else None,
         )
-        for t in types["type"]
+        for t in [*types["type"], *environment.get("type", [])]
     }
     constructor_types = {c: info.name for info in type_infos.values() for c in info.constructors}
     training = types["training"]
@@ -417,8 +435,27 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
         gradient_sinks=frozenset(gradient["sinks"]),
         gradient_sink_methods=frozenset(gradient["sink_methods"]),
         digest=digest,
+        environment=_environment(environment),
     )
     return catalogue
+
+
+def _environment(data: Mapping[str, Any]) -> EnvironmentApis:
+    sinks = data.get("sinks", {})
+    loop = data.get("loop_seed", {})
+    return EnvironmentApis(
+        listings={name: bool(entry.get("sortable", False)) for entry in data.get("listing", [])
+                  for name in entry["names"]},
+        dataset_sinks=frozenset(sinks.get("datasets", [])),
+        vocabulary_sinks=frozenset(sinks.get("vocabularies", [])),
+        split_sinks=frozenset(sinks.get("splits", [])),
+        keep_order=frozenset(sinks.get("keep_order", [])),
+        order_free=frozenset(sinks.get("order_free", [])),
+        settings=dict(data.get("settings", {})),
+        loop_setters=frozenset(loop.get("setters", [])),
+        step_calls=frozenset(loop.get("step_calls", [])),
+        distributed=dict(data.get("distributed", {})),
+    )
 
 
 def rule_doc_path(code: str) -> Path:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tfdetlint import __version__
+from tfdetlint import __version__, machine
 from tfdetlint.cache import Cache
 from tfdetlint.catalogue import load_catalogue, rule_doc_path
 from tfdetlint.check_command import (
@@ -33,7 +33,7 @@ from tfdetlint.engine import problem
 from tfdetlint.findings import Finding
 from tfdetlint.project import project_roots
 
-COMMANDS = ("check", "rule", "rules", "verify", "trace")
+COMMANDS = ("check", "rule", "rules", "verify", "trace", "env")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     from tfdetlint.trace.cli import add_trace_parser
 
     add_trace_parser(sub)
+    machine.add_parser(sub)
     return parser
 
 
@@ -192,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tfdetlint.trace.cli import command_trace
 
             return command_trace(args)
+        if args.command == "env":
+            return machine.run_env_command(args)
         return command_check(args)
     except UsageError as exc:
         print(f"tfdetlint: error: {exc}", file=sys.stderr)

@@ -66,7 +66,9 @@ def test_a_graph_the_library_builds_does_not_see_the_default_graph_seed() -> Non
 def test_deterministic_random_test_tool_scope_seeds_unseeded_ops() -> None:
     """Inside `DeterministicRandomTestTool().scope()` unseeded random ops give the same values in
     every process (the TF migration guide's validate_correctness notebook relies on it)."""
-    pytest.importorskip("tf_keras")  # with Keras 3, tf.compat.v1.keras is tf_keras's v1 API (the `verify` extra)
+    # With Keras 3, tf.compat.v1.keras is tf_keras's v1 API. tf_keras is not in the `verify` extra: it
+    # requires the full `tensorflow` wheel next to tensorflow-cpu. Measured here with tf-keras 2.21.
+    pytest.importorskip("tf_keras")
     body = """
     from tf_keras.api._v1.keras.utils import DeterministicRandomTestTool
     tool = DeterministicRandomTestTool()

@@ -92,6 +92,7 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
         keras_reason=keras_reason,
         determinism_anywhere=order.det_anywhere,
         values=model.values,
+        tree=tree,
         by_node={id(c.node): c for c in calls},
         helpers=order.helpers,
         helper_randomness=order.draws,

@@ -164,6 +164,7 @@ class FileFacts:
     keras_reason: str
     determinism_anywhere: bool
     values: ValueFacts
+    tree: ast.Module  # the parsed module, for rules that follow local data flow (TFD6xx)
     by_node: dict[int, ResolvedCall] = field(default_factory=dict)
     helpers: list[tuple[ResolvedCall, Effect]] = field(default_factory=list)
     # randomness that runs in the project's own modules this file calls (TFD501, TFD404)

@@ -34,9 +34,9 @@ def at_call(node: ast.Call, pos: tuple[int, int], code: str, message: str, api: 
 
 
 def all_checks() -> tuple[Check, ...]:
-    from tfdetlint.checks import ops, order, program, seeding
+    from tfdetlint.checks import environment, ops, order, program, seeding
 
-    return (seeding.check, ops.check, order.check, program.check)
+    return (seeding.check, ops.check, order.check, program.check, environment.check)
 
 
 def run_checks(facts: FileFacts, catalogue: Catalogue) -> list[RawFinding]:
