@@ -87,8 +87,11 @@ SKIP_PATHS: dict[str, str] = {
     "numpy.f2py": "Fortran wrapper generator",
     "numpy.distutils": "build tooling",
 }
-SKIP_SEGMENTS = frozenset({"tests", "test_util", "testing_utils", "src", "internal", "_api"})
+SKIP_SEGMENTS = frozenset({"tests", "test_util", "testing_utils", "src", "internal", "_api", "python", "conftest"})
 MAX_DEPTH = 7
+# tfds re-exposes its implementation modules as attributes (tfds.core.load, ...): only its
+# top level and first-level namespaces are its public API.
+ROOT_DEPTH = {"tensorflow_datasets": 1}
 
 
 @dataclass
@@ -108,6 +111,7 @@ class Api:
     package: str
     params: list[Param]
     paths: set[str] = field(default_factory=set)
+    objects: set[int] = field(default_factory=set)
     status: str = ""
     where: str = ""
 
@@ -208,7 +212,7 @@ def walk(root_path: str, module: types.ModuleType, root: str) -> Iterator[tuple[
     reached: list[tuple[str, int]] = []  # (path, module id)
     while queue:
         path, mod, depth = queue.pop(0)
-        if path in SKIP_PATHS or depth > MAX_DEPTH:
+        if path in SKIP_PATHS or depth > ROOT_DEPTH.get(root, MAX_DEPTH):
             continue
         reached.append((path, id(mod)))
         if id(mod) in contents:
@@ -315,7 +319,10 @@ def build(only: set[str] | None = None, catalogue: Catalogue | None = None) -> I
         api = apis.get(canonical)
         if api is None:
             api = apis[canonical] = Api(canonical, kind, package, params)
+        elif ".compat." in min(api.paths) and ".compat." not in path:
+            api.params = params  # the TF2 signature, not the TF1 one under the same name
         api.paths.add(path)
+        api.objects.add(id(obj))
 
     done_classes: set[tuple[int, str]] = set()
     for package, path, obj in found:
@@ -386,11 +393,23 @@ def catalogued(name: str, catalogue: Catalogue) -> str | None:
 
 
 def classify(inventory: Inventory, catalogue: Catalogue, reviewed: Reviewed) -> None:
+    """catalogued, reviewed or left. A method reached under a second class path (``keras.models.Model``
+    is ``keras.Model``) counts as catalogued when the same function is catalogued under another
+    name: calls on instances resolve through the class's type (types.toml), not its path."""
+    by_object: dict[int, list[str]] = {}
+    for api in inventory.apis.values():
+        for obj in api.objects:
+            by_object.setdefault(obj, []).append(api.canonical)
     for api in inventory.apis.values():
         table = catalogued(api.canonical, catalogue)
         if table:
             api.status, api.where = "catalogued", table
             continue
+        if api.kind == "method":
+            twin = next((n for o in api.objects for n in by_object[o] if catalogued(n, catalogue)), None)
+            if twin:
+                api.status, api.where = "catalogued", f"same method as {twin}"
+                continue
         found = reviewed.lookup(api.canonical)
         if found:
             api.status, api.where = "reviewed", found[0]
