@@ -443,7 +443,8 @@ DETERMINISM_WORDS = (b"eterministic implementation", b"eterministic GPU implemen
 DETERMINISM_MESSAGE = re.compile(
     r"deterministic (?:GPU |XLA )?implementation|Determinism is not yet supported|"
     r"determinism is (?:enabled|required)|does not have a deterministic|is not deterministic|"
-    r"when determinism|cannot be called when determinism"
+    r"when determinism|cannot be called when determinism",
+    re.IGNORECASE,
 )
 _PRINTABLE = frozenset(range(0x20, 0x7F))
 
@@ -465,7 +466,8 @@ def _strings_around(data: mmap.mmap, word: bytes) -> Iterator[str]:
 _KERNEL_IN_STRING = (
     re.compile(r"implementation of ([A-Z][A-Za-z0-9]+)"),
     re.compile(r"supported (?:in GPU implementation of|for) ([A-Z][A-Za-z0-9]+)"),
-    re.compile(r"implementation of (fused batch-norm backprop|Scatter ops with ref inputs|\(un\)sorted segment reduction op|CropAndResizeBackprop\w*)"),
+    re.compile(r"implementation of (fused batch-norm backprop|Scatter ops with ref inputs|CropAndResizeBackprop\w*)"),
+    re.compile(r"((?:\(un\)|un)?sorted segment reduction op)"),
     re.compile(r"^(GPU Scatter ops|GPU MaxPool gradient ops|HLO instruction|Timestamp|Random ops)"),
     re.compile(r"The GPU implementation of ([A-Za-z]+)"),
     re.compile(r"^([A-Z][A-Za-z0-9]+) (?:does not|cannot)"),
