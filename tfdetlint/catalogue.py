@@ -91,6 +91,7 @@ class OpApi:
     rule_override: str | None = None
     probe: str | None = None
     source: str = ""
+    op_kernels: tuple[str, ...] = ()  # TF kernel names it runs (scripts/api_inventory.py checks them)
 
     def behaviours(self, cpu_only: bool) -> tuple[str, ...]:
         return (self.cpu,) if cpu_only else (self.cpu, self.gpu)
@@ -330,6 +331,7 @@ def _ops(data: Iterable[Mapping[str, Any]]) -> Iterable[tuple[str, OpApi]]:
                 rule_override=entry.get("rule"),
                 probe=entry.get("probe"),
                 source=entry.get("source", ""),
+                op_kernels=tuple(entry.get("op_kernels", [])),
             )
 
 
