@@ -417,8 +417,8 @@ def _tokens_by_line(lines: list[str]) -> list[list[tokenize.TokenInfo]]:
         if any(text in str(exc.args[0]) for text in catch):
             start = (tokens[-1].start[0], tokens[-1].end[0]) if tokens else (1, 0)
             groups[-1].append(tokenize.TokenInfo(tokenize.ERRORTOKEN, "", start, start, ""))
-    except (SyntaxError, IndentationError):
-        pass
+    except SyntaxError:  # IndentationError: IPython stops there too (the cell is rejected)
+        return []
     if not groups[-1]:
         groups.pop()
     return groups
@@ -535,9 +535,12 @@ def ipython_finder() -> Finder:
 
     def find(lines: list[str]) -> _Special | None:
         source = [line + "\n" for line in lines]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            groups = it2.make_tokens_by_line(source)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                groups = it2.make_tokens_by_line(source)
+        except SyntaxError:  # an IndentationError: IPython rejects the cell, unchanged
+            return None
         candidates: list[Any] = [c for cls in manager.token_transformers if (c := cls.find(groups))]
         for candidate in sorted(candidates, key=it2.TokenTransformBase.sortby):
             try:

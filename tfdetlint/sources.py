@@ -8,12 +8,14 @@ the program and reported on its own (``Source.problems``).
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import re
 import tokenize
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from tfdetlint.notebook_cells import CellPython, cell_to_python, default_finder
@@ -166,6 +168,8 @@ def load_notebook(raw: bytes, path: str) -> Source:
         text = cell_source(cell, index)
         python = cell_to_python(text.replace("\r\n", "\n").replace("\r", "\n"), finder)
         code = python.text
+        if python.runs and python.error is None:
+            code = _follow_runs(code, python.runs, path)
         if python.error is not None:
             message, at_line, column = python.error
             problems.append(CellProblem(index, at_line, column, _problem_message(message, text)))
@@ -176,6 +180,39 @@ def load_notebook(raw: bytes, path: str) -> Source:
         line += count
     return Source(path, "\n".join(parts) + "\n", "utf-8", tuple(cells), problems=tuple(problems),
                   notebook_json=json_text)
+
+
+_RUN_HELPER_BYTES = 1024 * 1024
+
+
+def _follow_runs(code: str, runs: tuple[tuple[int, str], ...], path: str) -> str:
+    """``%run helper.py`` runs the helper and copies its names into the notebook: the line
+    becomes ``from .helper import f, g`` (the helper's top-level functions and classes, read
+    from the notebook's folder), so a later ``seed_everything()`` is followed into the helper as
+    an imported seeding helper is. Seeds the helper sets at its own top level are not seen."""
+    lines = code.split("\n")
+    folder = Path(path).parent
+    for line, target in runs:
+        parts = Path(target).with_suffix("").parts
+        if not parts or not all(part.isidentifier() for part in parts) or Path(target).is_absolute():
+            continue
+        names = _helper_names(folder / target)
+        stripped = lines[line - 1].lstrip()
+        if names and stripped == "pass":
+            indent = lines[line - 1][: len(lines[line - 1]) - len(stripped)]
+            lines[line - 1] = f"{indent}from .{'.'.join(parts)} import {', '.join(names)}"
+    return "\n".join(lines)
+
+
+def _helper_names(helper: Path) -> list[str]:
+    try:
+        if helper.stat().st_size > _RUN_HELPER_BYTES:
+            return []
+        tree = ast.parse(helper.read_bytes(), filename=str(helper))
+    except (OSError, SyntaxError, ValueError, MemoryError, RecursionError):
+        return []
+    defined = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return sorted({node.name for node in tree.body if isinstance(node, defined) and not node.name.startswith("__")})
 
 
 _SEED_WORDS = re.compile(r"seed|determinis", re.IGNORECASE)

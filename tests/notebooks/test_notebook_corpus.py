@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,34 @@ def test_nbformat3_notebook_reads_like_its_upgrade() -> None:
 def test_non_python_cells_are_not_analysed() -> None:
     raw = notebook(IMPORT, "%%writefile train.py\nimport tensorflow as tf\ntf.random.uniform([1])\n")
     assert found(raw) == []
+
+
+HELPER = """import random
+import numpy as np
+import tensorflow as tf
+
+from _notebook_reader import reader  # noqa: E402, F401  (fixture)
+
+pytestmark = pytest.mark.usefixtures("reader")
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.random.set_seed(seed)
+"""
+
+
+def test_run_magic_follows_the_helpers_seeding_function(tmp_path: Path) -> None:
+    from tfdetlint.catalogue import load_catalogue
+    from tfdetlint.project import ProjectIndex, project_roots
+
+    (tmp_path / "helper.py").write_text(HELPER)
+    path = str(tmp_path / "nb.ipynb")
+    project = ProjectIndex(project_roots([tmp_path]), load_catalogue())
+    raw = notebook(IMPORT, "%run helper.py\n", "seed_everything(0)\n", HAZARD)
+    assert check_bytes(raw, path, project=project) == []
+    automagic = notebook(IMPORT, "run helper.py\n", "seed_everything(0)\n", HAZARD)
+    assert check_bytes(automagic, path, project=project) == []
+    missing = notebook(IMPORT, "%run other.py\n", "seed_everything(0)\n", HAZARD)
+    assert "TFD101" in [f.code for f in check_bytes(missing, path, project=project)]

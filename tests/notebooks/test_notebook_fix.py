@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from _notebook_reader import reader  # noqa: F401  (fixture)
+
 from tfdetlint.engine import Options, check_bytes
 from tfdetlint.fix.fixer import fix_bytes
+
+pytestmark = pytest.mark.usefixtures("reader")
 
 
 def notebook(*cells: str, v3: bool = False) -> bytes:

@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _notebook_reader import reader  # noqa: F401  (fixture)
 
 from tfdetlint.catalogue import load_catalogue
 from tfdetlint.engine import check_bytes
 from tfdetlint.findings import Finding
 from tfdetlint.report import github, json_, sarif, text
+
+pytestmark = pytest.mark.usefixtures("reader")
 
 REPO = Path(__file__).resolve().parents[2]
 CELLS = [
