@@ -127,7 +127,7 @@ def cell_to_python(text: str, finder: Finder | None = None) -> CellPython:
     finder = finder or default_finder()
     lines = text.split("\n")
     work = _Work(list(lines), [[] for _ in lines])
-    _cleanup(work)
+    _cleanup(work, getattr(finder, "cleanup", builtin_cleanup))
     first = next((i for i, line in enumerate(work.lines) if line.strip()), None)
     if first is not None and work.lines[first].startswith("%%") and not re.match(r"%%\w+\?", work.lines[first]):
         return _cell_magic(work, first, finder)
@@ -149,8 +149,15 @@ _CLASSIC = re.compile(r"^(>>>|\.\.\.)( |$)")
 _IPROMPT = re.compile(r"^(((\[nav\]|\[ins\])?\ )?In\ \[\d+\]:\ |\s*\.{3,}:\ ?)")
 
 
-def _cleanup(work: _Work) -> None:
-    """Leading blank lines stay blank; indentation common to the cell and pasted prompts go."""
+def builtin_cleanup(lines: list[str]) -> list[str]:
+    """IPython's clean-up of the lines from the first non-blank one on: the indentation common
+    to them all goes, then pasted prompts."""
+    return _strip_prompts(textwrap.dedent("\n".join(lines)).split("\n"))
+
+
+def _cleanup(work: _Work, clean: Callable[[list[str]], list[str]]) -> None:
+    """Leading blank lines stay blank; indentation common to the cell and pasted prompts go,
+    and each line's columns shift by what was removed in front of it."""
     lines = work.lines
     first = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
     for i in range(first):
@@ -158,8 +165,9 @@ def _cleanup(work: _Work) -> None:
     rest = lines[first:]
     if not rest:
         return
-    dedented = textwrap.dedent("\n".join(rest)).split("\n")
-    stripped = _strip_prompts(dedented)
+    stripped = clean(rest)
+    if len(stripped) != len(rest) or any(new.strip() and not old.endswith(new) for old, new in zip(rest, stripped, strict=False)):
+        stripped = builtin_cleanup(rest)  # a clean-up that is not prefix removal: keep ours
     for offset, (old, new) in enumerate(zip(rest, stripped, strict=True)):
         i = first + offset
         if not new.strip():
@@ -188,8 +196,10 @@ def _cell_magic(work: _Work, first: int, finder: Finder) -> CellPython:
     if name not in PYTHON_CELL_MAGICS:
         return CellPython("\n".join("" for _ in range(count)), tuple(() for _ in range(count)),
                           skipped=f"a %%{name} cell is not Python")
-    body = cell_to_python("\n".join(work.lines[first + 1:]), finder)
     head = first + 1
+    if head == count:  # a cell magic with no body runs nothing
+        return CellPython("\n" * (count - 1), tuple(() for _ in range(count)))
+    body = cell_to_python("\n".join(work.lines[head:]), finder)
     shifts = tuple(tuple(s) for s in work.shifts[:head])
     # The body's columns were counted after this cell's own clean-up: compose the two.
     composed = []
@@ -393,9 +403,15 @@ def _automagic(work: _Work, first: int) -> bool:
 
 
 # ------------------------------------------------------------------------------ finders
+def as_source(lines: list[str]) -> list[str]:
+    """The lines as IPython holds them: each ends in a newline; a text that ended in one has no
+    empty last line."""
+    return [line + "\n" for line in (lines[:-1] if lines and lines[-1] == "" else lines)]
+
+
 def _tokens_by_line(lines: list[str]) -> list[list[tokenize.TokenInfo]]:
     """IPython's ``make_tokens_by_line``: tokens grouped by logical line; errors end the list."""
-    source = [line + "\n" for line in lines]
+    source = as_source(lines)
     groups: list[list[tokenize.TokenInfo]] = [[]]
     depth = 0
     catch = ("unterminated string literal", "invalid non-printable character",
@@ -527,22 +543,32 @@ def fallback_find(lines: list[str]) -> _Special | None:
     return _choose(lines, candidates)
 
 
-def ipython_finder() -> Finder:
-    """The same search done by IPython's own transformer classes (raises ImportError without it)."""
-    from IPython.core import inputtransformer2 as it2
+class IPythonFinder:
+    """The search done by IPython's own transformer classes, and its own clean-up."""
 
-    manager: Any = it2.TransformerManager()  # type: ignore[no-untyped-call]
+    def __init__(self) -> None:
+        from IPython.core import inputtransformer2
 
-    def find(lines: list[str]) -> _Special | None:
-        source = [line + "\n" for line in lines]
+        self.it2: Any = inputtransformer2
+        self.manager: Any = inputtransformer2.TransformerManager()  # type: ignore[no-untyped-call]
+
+    def cleanup(self, lines: list[str]) -> list[str]:
+        source = as_source(lines)
+        for transform in self.manager.cleanup_transforms:
+            source = transform(source)
+        out = [line[:-1] if line.endswith("\n") else line for line in source]
+        return [*out, ""] if lines and lines[-1] == "" else out
+
+    def __call__(self, lines: list[str]) -> _Special | None:
+        source = as_source(lines)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                groups = it2.make_tokens_by_line(source)
+                groups = self.it2.make_tokens_by_line(source)
         except SyntaxError:  # an IndentationError: IPython rejects the cell, unchanged
             return None
-        candidates: list[Any] = [c for cls in manager.token_transformers if (c := cls.find(groups))]
-        for candidate in sorted(candidates, key=it2.TokenTransformBase.sortby):
+        candidates: list[Any] = [c for cls in self.manager.token_transformers if (c := cls.find(groups))]
+        for candidate in sorted(candidates, key=self.it2.TokenTransformBase.sortby):
             try:
                 candidate.transform(list(source))
             except SyntaxError:
@@ -553,7 +579,10 @@ def ipython_finder() -> Finder:
             return _Special(kind, line, int(candidate.start_col), end, int(candidate.priority))
         return None
 
-    return find
+
+def ipython_finder() -> Finder:
+    """IPython's own finders and clean-up (raises ImportError without IPython)."""
+    return IPythonFinder()
 
 
 def ipython_accepts(text: str) -> bool | None:

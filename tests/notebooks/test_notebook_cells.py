@@ -12,10 +12,10 @@ import ast
 import warnings
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tfdetlint.notebook_cells import cell_to_python, fallback_find
+from tfdetlint.notebook_cells import PYTHON_CELL_MAGICS, cell_to_python, fallback_find
 
 IPython = pytest.importorskip("IPython")
 
@@ -102,6 +102,12 @@ CORPUS = [
     ">>> x = 1\n>>> y = x + 1\n",
     ">>> for i in range(2):\n...     print(i)\n",
     "In [1]: x = 1\n",
+    "In [2]: for i in range(2):\n   ...:     print(i)\n",
+    "    >>> x = 1\n    >>> y = 2\n",
+    ">>> s = \"\"\"\n... >>> inside\n... \"\"\"\n",
+    "x = 1\n>>> y = 2\n",
+    "...\n",
+    "x = ...\n>>> y = 1\n",
     # plain Python, including what IPython rejects
     "await asyncio.sleep(0)\n",
     "return 1\n",
@@ -126,7 +132,8 @@ def shell() -> object:
 
 def jupyter_accepts(shell: object, cell: str) -> bool:
     """What Jupyter's kernel does before compiling: the shell's transform_cell (static
-    transforms, then automagic on a one-line cell)."""
+    transforms, then automagic on a one-line cell); the body of a ``%%time`` (or other Python
+    cell magic) cell is itself such a cell, compiled when the magic runs."""
     try:
         python = shell.transform_cell(cell)  # type: ignore[attr-defined]
     except (SyntaxError, RuntimeError):
@@ -137,6 +144,13 @@ def jupyter_accepts(shell: object, cell: str) -> bool:
             compile(python, "<cell>", "exec", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except (SyntaxError, ValueError):
         return False
+    for node in ast.walk(ast.parse(python)):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "run_cell_magic" and len(node.args) == 3
+                and all(isinstance(a, ast.Constant) for a in node.args)):
+            name, body = node.args[0].value, node.args[2].value  # type: ignore[attr-defined]
+            if name in PYTHON_CELL_MAGICS and not jupyter_accepts(shell, body):
+                return False
     return True
 
 
@@ -171,16 +185,21 @@ LINE_POOL = [
     "for i in range(3):  # why?", "    pass", "    %time z = 1", "    !echo hi", "if x:", "def f():",
     "    return 1", "  y = 2", "s = '?'", "a = (1,", "% 2)", "b = [1", "!= 2]", "pip install x",
     "", "# note?", "%%time", "%%bash", ">>> q = 1", "y = f()  # seeded?", "x = 1; y = 2", "?x",
+    "... r = 2", "In [1]: s = 3", "   ...: t = 4", "...",
 ]
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from(LINE_POOL), min_size=1, max_size=5), st.sampled_from(["", " ", "  ", "\t"]))
-def test_fallback_matches_ipython_on_generated_cells(lines: list[str], indent: str) -> None:
+# Known difference, not generated here: IPython 9 keeps doctest prompts inside a triple-quoted
+# string in some cases (a heuristic of its own); the built-in reader strips them.
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.sampled_from(LINE_POOL), min_size=1, max_size=5), indent=st.sampled_from(["", " ", "  ", "\t"]))
+def test_fallback_matches_ipython_on_generated_cells(lines: list[str], indent: str, shell: object) -> None:
     from tfdetlint.notebook_cells import ipython_finder
 
     cell = "\n".join(indent + line if line else line for line in lines) + "\n"
-    assert cell_to_python(cell, fallback_find) == cell_to_python(cell, ipython_finder())
+    result = cell_to_python(cell, fallback_find)
+    assert result == cell_to_python(cell, ipython_finder())
+    assert (result.error is None) == jupyter_accepts(shell, cell), (cell, result)
 
 
 # --- columns: a column of the Python points at the same text in the cell
