@@ -112,3 +112,16 @@ def test_positions_survive_the_cache(tmp_path: Path) -> None:
     assert runs[0] == runs[1]
     assert all("endLine" in r["locations"][0]["physicalLocation"]["region"] for r in runs[1]
                if r["ruleId"] != "TFD000")
+
+
+def test_verify_keeps_the_cell() -> None:
+    from tfdetlint.verify.core import Verdict, _row
+    from tfdetlint.verify.report import render_json, render_text
+
+    finding = next(f for f in findings(make(CELLS)) if f.code == "TFD101")
+    verdict = _row(finding, "cpu", "skipped", "no probe")
+    assert verdict.cell == 3
+    assert "nb.ipynb:cell 3:2  " in render_text([verdict])
+    assert json.loads(render_json([verdict]))[0]["cell"] == 3
+    plain = Verdict("a.py", 4, "TFD101", "x", "cpu", "skipped", 0, "no probe")
+    assert "a.py:4  " in render_text([plain]) and "cell" not in json.loads(render_json([plain]))[0]

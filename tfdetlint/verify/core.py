@@ -57,6 +57,7 @@ class Verdict:
     # What happened with enable_op_determinism(): identical | differs | raises | error | "".
     under_determinism: str = ""
     determinism_max_abs_diff: float | None = None
+    cell: int | None = None  # notebooks: the code cell; ``line`` counts inside it
 
 
 def tensorflow_available() -> bool:
@@ -134,6 +135,7 @@ def _build(finding: Finding, group: ProbeGroup, device: str, outcome: dict[str, 
     base: dict[str, Any] = {
         "path": finding.path,
         "line": finding.line,
+        "cell": finding.cell,
         "code": finding.code,
         "api": finding.api,
         "device": device,
@@ -209,6 +211,7 @@ def _row(
     return Verdict(
         path=finding.path,
         line=finding.line,
+        cell=finding.cell,
         code=finding.code,
         api=finding.api,
         device=device,
