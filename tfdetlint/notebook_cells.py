@@ -47,6 +47,7 @@ _TIMEIT_OPTIONS = re.compile(r"^(?:-[nrp]\s*\d+\s+|-[tcqo]\s+)*")
 _HELP_END = re.compile(r"(%{0,2}(?!\d)[\w*]+(\.(?!\d)[\w*]+|\[-?[0-9]+\])*)(\?\??)$")
 _ESCAPE_SINGLES = frozenset({"!", "?", "%", ",", ";", "/"})
 _LINE_SPLIT = re.compile(r"^(\s*)([,;/%]|!!?|\?\??)?\s*(%{0,2}[\w\.\*]*)(.*?$|$)")
+_MAYBE_SPECIAL = re.compile(r"[%!?]|^\s*[,;/]")
 _FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 _LOOP_LIMIT = 500
 
@@ -216,6 +217,10 @@ def _cell_magic(work: _Work, first: int, finder: Finder) -> CellPython:
 
 # ------------------------------------------------------------------------------ token transforms
 def _token_transforms(work: _Work, finder: Finder) -> None:
+    # IPython's syntax needs a %, ! or ? token, or a logical line starting with , ; or /: a cell
+    # without any of them is left as it is, without tokenizing it (most cells).
+    if not any(_MAYBE_SPECIAL.search(line) for line in work.lines):
+        return
     for _ in range(_LOOP_LIMIT):
         special = finder(work.lines)
         if special is None:

@@ -12,6 +12,8 @@ import bisect
 import json
 import re
 
+_KEY = re.compile(r'"(source|input)"\s*:\s*')
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+', re.DOTALL)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SURROGATE_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
@@ -47,7 +49,49 @@ class NotebookPositions:
         return None
 
     def _cell_tokens(self) -> dict[int, list[tuple[int, str]]]:
-        """Number the cells of ``_scan`` as Jupyter does: all cells, code or not."""
+        """Cell index (as Jupyter numbers cells: all of them) -> the string tokens of its source.
+
+        Fast way first: each cell's ``"source": value`` found in order by a key search whose value
+        must decode to that cell's source (so a look-alike inside an output is passed over); a
+        notebook where that fails is scanned token by token."""
+        try:
+            return self._by_key_search()
+        except (ValueError, LookupError):
+            return self._by_full_scan()
+
+    def _by_key_search(self) -> dict[int, list[tuple[int, str]]]:
+        nb = json.loads(self.text)
+        cells = nb.get("cells") if isinstance(nb, dict) else None
+        if not isinstance(cells, list):
+            worksheets = nb.get("worksheets") if isinstance(nb, dict) else None
+            cells = [c for w in worksheets or [] if isinstance(w, dict) for c in w.get("cells") or []]
+        decoder = json.JSONDecoder()
+        keys = _KEY.finditer(self.text)
+        found: dict[int, list[tuple[int, str]]] = {}
+        for index, cell in enumerate(cells, start=1):
+            if not isinstance(cell, dict):
+                continue
+            name = "input" if "source" not in cell and "input" in cell else "source"
+            wanted = cell.get(name)
+            if not wanted or not isinstance(wanted, (str, list)):
+                continue
+            while True:
+                match = next(keys, None)
+                if match is None:
+                    raise LookupError(f"the source of cell {index} was not found")
+                if match.group(1) != name:
+                    continue
+                try:
+                    value, end = decoder.raw_decode(self.text, match.end())
+                except ValueError:
+                    continue
+                if value == wanted:
+                    break
+            span = self.text[match.end():end]
+            found[index] = [(match.end() + m.start(), m.group()) for m in _STRING.finditer(span)]
+        return found
+
+    def _by_full_scan(self) -> dict[int, list[tuple[int, str]]]:
         cells: dict[int, list[tuple[int, str]]] = {}
         for index, (_, tokens) in enumerate(sorted(self._all_cells().items()), start=1):
             if tokens:
