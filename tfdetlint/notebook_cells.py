@@ -145,8 +145,6 @@ def default_finder() -> Finder:
 
 
 # ------------------------------------------------------------------------------ cleanup
-_CLASSIC_FIRST = re.compile(r"^>>>( |$)")
-_CLASSIC = re.compile(r"^(>>>|\.\.\.)( |$)")
 _IPROMPT = re.compile(r"^(((\[nav\]|\[ins\])?\ )?In\ \[\d+\]:\ |\s*\.{3,}:\ ?)")
 
 
@@ -210,7 +208,8 @@ def _cell_magic(work: _Work, first: int, finder: Finder) -> CellPython:
     error = None
     if body.error is not None:
         message, line, column = body.error
-        error = (message, line + head, column)
+        outer_shift = work.shifts[head + line - 1] if head + line - 1 < count else []
+        error = (message, line + head, column + _delta(outer_shift, column - 1))
     runs = tuple((line + head, target) for line, target in body.runs)
     return CellPython("\n" * head + body.text, shifts + tuple(composed), body.skipped, error, runs)
 
@@ -588,17 +587,3 @@ class IPythonFinder:
 def ipython_finder() -> Finder:
     """IPython's own finders and clean-up (raises ImportError without IPython)."""
     return IPythonFinder()
-
-
-def ipython_accepts(text: str) -> bool | None:
-    """Whether IPython's own TransformerManager turns ``text`` into Python that compiles (None:
-    IPython is not installed). One-line automagics are not part of the manager."""
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-    except ImportError:
-        return None
-    try:
-        python = TransformerManager().transform_cell(text)  # type: ignore[no-untyped-call]
-    except (SyntaxError, RuntimeError):
-        return False
-    return _compile_error(python) is None

@@ -234,3 +234,9 @@ def test_columns_map_back_to_the_cell(cell: str, needle: str) -> None:
             # every column of the piece, not only its start
             end = result.column(index + 1, column + len(needle))
             assert end == mapped + len(needle)
+
+
+def test_error_in_an_indented_time_cell_points_at_the_cell_column() -> None:
+    for finder in (fallback_find, None):
+        result = cell_to_python("  %%time\n    x = (1,\n    y = 2\n", finder)
+        assert result.error == ("'(' was never closed", 2, 9)
