@@ -8,7 +8,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from tfdetlint.analysis import collect
@@ -17,7 +17,7 @@ from tfdetlint.checks import RawFinding, run_checks
 from tfdetlint.findings import FileScope, Finding
 from tfdetlint.prefilter import could_match
 from tfdetlint.project import ProjectIndex
-from tfdetlint.sources import Source, SourceError, load_source
+from tfdetlint.sources import CellProblem, Source, SourceError, load_source
 from tfdetlint.suppression import file_is_exempt, suppressed
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -94,16 +94,38 @@ def check_source(source: Source, options: Options = Options(), catalogue: Catalo
     ``scopes``, when given, receives how the file was read (script, library or test module).
     """
     catalogue = catalogue or load_catalogue()
-    if source.skip_reason is not None or not source.text.strip() or file_is_exempt(source.text):
+    if source.skip_reason is not None or file_is_exempt(source.text):
         return []
+    # A notebook cell Jupyter would reject is one TFD000; the other cells are still checked.
+    rejected = [_cell_problem(source, p) for p in source.problems]
+    if not source.text.strip():
+        return rejected
     try:
-        return _analyse(source, options, catalogue, project, tree, scopes)
+        return sorted(_analyse(source, options, catalogue, project, tree, scopes) + rejected)
     except RecursionError:
         pass
     try:
-        return _with_deep_stack(_analyse, source, options, catalogue, project, None, scopes)
+        return sorted(_with_deep_stack(_analyse, source, options, catalogue, project, None, scopes) + rejected)
     except RecursionError:
-        return [problem(source.path, "code is nested too deeply to analyse")]
+        return [problem(source.path, "code is nested too deeply to analyse"), *rejected]
+
+
+def _cell_problem(source: Source, cell: CellProblem) -> Finding:
+    found = problem(source.path, cell.message, cell.line, cell.column)
+    region = _file_region(source, cell.cell, cell.line, cell.column, cell.line, cell.column)
+    return replace(found, cell=cell.cell, file_region=region)
+
+
+def _file_region(source: Source, cell: int | None, line: int, column: int, end_line: int,
+                 end_column: int) -> tuple[int, int, int, int] | None:
+    positions = source.positions
+    if cell is None or positions is None:
+        return None
+    start = positions.file_position(cell, line, column)
+    end = positions.file_position(cell, end_line, end_column)
+    if start is None or end is None:
+        return None
+    return (*start, *end)
 
 
 def _with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
@@ -148,7 +170,8 @@ def _analyse(source: Source, options: Options, catalogue: Catalogue, project: Pr
     except SyntaxError as exc:
         cell, line = source.locate(exc.lineno or 1)
         where = f" in cell {cell}" if cell is not None else ""
-        return [_located(problem(source.path, f"syntax error{where}: {exc.msg}", line, max(1, exc.offset or 1)), cell)]
+        column = source.locate_column(exc.lineno or 1, max(1, exc.offset or 1))
+        return [_located(problem(source.path, f"syntax error{where}: {exc.msg}", line, column), cell)]
     except MemoryError:
         # CPython's parser raises MemoryError when its own stack overflows (deep nesting).
         return [problem(source.path, "cannot parse: the code is too deeply nested or too complex for Python's parser")]
@@ -189,19 +212,23 @@ def _place(raw: RawFinding, source: Source, lines: list[str], catalogue: Catalog
     rule = catalogue.rules[raw.code]
     cell, line = source.locate(raw.line)
     _, end_line = source.locate(raw.end_line)
+    # Notebook cells are Python after IPython's rewrites: columns map back to the cell's own.
+    column = source.locate_column(raw.line, _char_column(lines, raw.line, raw.col))
+    end_column = source.locate_column(raw.end_line, _char_column(lines, raw.end_line, raw.end_col))
     return Finding(
         path=source.path,
         line=line,
-        column=_char_column(lines, raw.line, raw.col),
+        column=column,
         code=raw.code,
         message=raw.message,
         api=raw.api,
         severity=rule.severity,
         fixable=rule.fix,
         end_line=end_line,
-        end_column=_char_column(lines, raw.end_line, raw.end_col),
+        end_column=end_column,
         cell=cell,
         args=raw.args,
+        file_region=_file_region(source, cell, line, column, end_line, end_column),
     )
 
 

@@ -30,6 +30,9 @@ class Finding:
     cell: int | None = None
     args: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     help: str = field(default="", compare=False)
+    # Notebooks: (line, column, end line, end column) in the .ipynb file itself, for SARIF and
+    # GitHub annotations, which point at the file as stored.
+    file_region: tuple[int, int, int, int] | None = field(default=None, compare=False)
 
     def sort_key(self) -> tuple[str, int, int, int, str, str]:
         # In a notebook, lines count inside cells, so the cell comes first.
@@ -43,13 +46,19 @@ class Finding:
         data["args"] = dict(self.args)
         if self.cell is None:
             del data["cell"]
+        if self.file_region is None:
+            del data["file_region"]
+        else:
+            data["file_region"] = list(self.file_region)
         return data
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> Finding:
         args = tuple(sorted((str(k), str(v)) for k, v in dict(data.get("args", {})).items()))
-        fields = {k: v for k, v in data.items() if k != "args"}
-        return Finding(**fields, args=args)
+        fields = {k: v for k, v in data.items() if k not in ("args", "file_region")}
+        region = data.get("file_region")
+        file_region = (int(region[0]), int(region[1]), int(region[2]), int(region[3])) if region else None
+        return Finding(**fields, args=args, file_region=file_region)
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,25 @@
 """Read a file's bytes and turn them into the Python text the analysis parses.
 
 Decoding follows PEP 263 (coding cookie, UTF-8 BOM). A notebook becomes one program: its code
-cells in order, IPython magics neutralised line for line, with a map back to cell and line.
+cells in order, each turned into Python the way IPython runs it (``notebook_cells``), line for
+line, with a map back to cell, line and column. A cell Jupyter itself would reject is blank in
+the program and reported on its own (``Source.problems``).
 """
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import re
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from tfdetlint.notebook_cells import CellPython, cell_to_python, default_finder
+from tfdetlint.notebook_json import NotebookPositions
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -28,6 +37,18 @@ class Cell:
     index: int  # 1-based index among code cells... of all cells, as Jupyter counts them
     first_line: int  # 1-based line in the joined text where this cell starts
     line_count: int
+    # Per line: (from column, add) pairs mapping a column of the Python back to the cell's.
+    shifts: tuple[tuple[tuple[int, int], ...], ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """A code cell Jupyter would reject: it is blank in ``Source.text``."""
+
+    cell: int
+    line: int
+    column: int
+    message: str
 
 
 @dataclass(frozen=True)
@@ -37,6 +58,8 @@ class Source:
     encoding: str = "utf-8"
     cells: tuple[Cell, ...] | None = None  # set for notebooks
     skip_reason: str | None = None  # a file that is fine but has nothing to analyse
+    problems: tuple[CellProblem, ...] = ()  # notebooks: cells left out of ``text``
+    notebook_json: str | None = field(default=None, repr=False, compare=False)  # the .ipynb text
 
     @property
     def is_notebook(self) -> bool:
@@ -50,6 +73,23 @@ class Source:
             if cell.first_line <= line < cell.first_line + cell.line_count:
                 return cell.index, line - cell.first_line + 1
         return None, line
+
+    def locate_column(self, line: int, column: int) -> int:
+        """Map 1-based ``column`` of ``line`` of ``text`` to the column in the cell's own source."""
+        if self.cells is None:
+            return column
+        for cell in self.cells:
+            if cell.first_line <= line < cell.first_line + cell.line_count:
+                inner = line - cell.first_line
+                if inner < len(cell.shifts):
+                    shifted = CellPython("", cell.shifts).column(inner + 1, column - 1)
+                    return shifted + 1
+        return column
+
+    @cached_property
+    def positions(self) -> NotebookPositions | None:
+        """Where each cell's source lies in the .ipynb text (for SARIF and GitHub annotations)."""
+        return None if self.notebook_json is None else NotebookPositions(self.notebook_json)
 
 
 def decode_python(raw: bytes, path: str) -> tuple[str, str]:
@@ -95,77 +135,133 @@ def load_source(raw: bytes, path: str) -> Source:
     return Source(path, text, encoding)
 
 
-_CELL_MAGIC_PYTHON = {"time", "timeit", "capture", "prun", "debug"}
-_ENV_MAGIC = re.compile(r"^(\s*)%(?:set_)?env\s+([A-Za-z_][A-Za-z0-9_]*)(?:\s*=\s*|\s+)(\S.*?)\s*$")
-_SHELL_ASSIGN = re.compile(r"^(\s*[\w\s,\[\]().]+?=\s*)[!%].*$")
-
-
 def neutralise_magics(cell_text: str) -> str:
-    """Replace IPython-only syntax with Python of the same line count."""
-    lines = cell_text.split("\n")
-    first = lines[0].lstrip() if lines else ""
-    if first.startswith("%%"):
-        magic = first[2:].split(None, 1)[0] if len(first) > 2 else ""
-        if magic not in _CELL_MAGIC_PYTHON:
-            return "\n".join("" for _ in lines)  # %%bash, %%writefile ...: not Python
-        lines[0] = ""
-    out = []
-    for line in lines:
-        stripped = line.lstrip()
-        indent = line[: len(line) - len(stripped)]
-        env = _ENV_MAGIC.match(line)
-        if env:
-            # %env sets the variable in this process, exactly like os.environ does.
-            # One line, binding only a private name, that the analysis resolves to os.environ.
-            out.append(f"{env.group(1)}import os as _tfdetlint_os; "
-                       f"_tfdetlint_os.environ[{env.group(2)!r}] = {env.group(3)!r}")
-        elif stripped.startswith(("%", "!")) or (stripped.endswith("?") and not stripped.startswith("#")):
-            out.append(indent + "pass")
-        elif _SHELL_ASSIGN.match(line) and re.search(r"=\s*[!%]", line):
-            out.append(_SHELL_ASSIGN.sub(lambda m: m.group(1) + "None", line))
-        else:
-            out.append(line)
-    return "\n".join(out)
+    """The cell as Python with the cell's own lines (blank lines if Jupyter would reject it)."""
+    python = cell_to_python(cell_text)
+    if python.error is not None:
+        return "\n" * python.text.count("\n")
+    return python.text
 
 
 def load_notebook(raw: bytes, path: str) -> Source:
     try:
-        nb = json.loads(raw.decode("utf-8-sig"))
+        json_text = raw.decode("utf-8-sig")
+        nb = json.loads(json_text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SourceError(f"invalid notebook JSON: {exc}") from exc
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+    if not isinstance(nb, dict):
+        raise SourceError("invalid notebook: no list of cells")
+    all_cells = notebook_cells(nb)
+    if all_cells is None:
         raise SourceError("invalid notebook: no list of cells")
     language = notebook_language(nb)
     if language and language != "python":
         return Source(path, "", cells=(), skip_reason=f"notebook kernel language is {language}, not Python")
+    finder = default_finder()
     parts: list[str] = []
     cells: list[Cell] = []
+    problems: list[CellProblem] = []
     line = 1
-    for index, cell in enumerate(nb["cells"], start=1):
+    for index, cell in enumerate(all_cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        source = cell.get("source", "")
-        if isinstance(source, list) and all(isinstance(part, str) for part in source):
-            text = "".join(source)
-        elif isinstance(source, str):
-            text = source
-        else:
-            raise SourceError(f"invalid notebook: the source of cell {index} is not text "
-                              "(a string or a list of strings)")
-        text = neutralise_magics(text.replace("\r\n", "\n").replace("\r", "\n"))
-        count = text.count("\n") + 1
-        cells.append(Cell(index, line, count))
-        parts.append(text)
+        text = cell_source(cell, index)
+        python = cell_to_python(text.replace("\r\n", "\n").replace("\r", "\n"), finder)
+        code = python.text
+        if python.runs and python.error is None:
+            code = _follow_runs(code, python.runs, path)
+        if python.error is not None:
+            message, at_line, column = python.error
+            problems.append(CellProblem(index, at_line, column, _problem_message(message, text)))
+            code = "\n" * code.count("\n")
+        count = code.count("\n") + 1
+        cells.append(Cell(index, line, count, python.shifts))
+        parts.append(code)
         line += count
-    return Source(path, "\n".join(parts) + "\n", "utf-8", tuple(cells))
+    return Source(path, "\n".join(parts) + "\n", "utf-8", tuple(cells), problems=tuple(problems),
+                  notebook_json=json_text)
+
+
+_RUN_HELPER_BYTES = 1024 * 1024
+
+
+def _follow_runs(code: str, runs: tuple[tuple[int, str], ...], path: str) -> str:
+    """``%run helper.py`` runs the helper and copies its names into the notebook: the line
+    becomes ``from .helper import f, g`` (the helper's top-level functions and classes, read
+    from the notebook's folder), so a later ``seed_everything()`` is followed into the helper as
+    an imported seeding helper is. Seeds the helper sets at its own top level are not seen."""
+    lines = code.split("\n")
+    folder = Path(path).parent
+    for line, target in runs:
+        parts = Path(target).with_suffix("").parts
+        if not parts or not all(part.isidentifier() for part in parts) or Path(target).is_absolute():
+            continue
+        names = _helper_names(folder / target)
+        stripped = lines[line - 1].lstrip()
+        if names and stripped == "pass":
+            indent = lines[line - 1][: len(lines[line - 1]) - len(stripped)]
+            lines[line - 1] = f"{indent}from .{'.'.join(parts)} import {', '.join(names)}"
+    return "\n".join(lines)
+
+
+def _helper_names(helper: Path) -> list[str]:
+    try:
+        if helper.stat().st_size > _RUN_HELPER_BYTES:
+            return []
+        tree = ast.parse(helper.read_bytes(), filename=str(helper))
+    except (OSError, SyntaxError, ValueError, MemoryError, RecursionError):
+        return []
+    defined = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return sorted({node.name for node in tree.body if isinstance(node, defined) and not node.name.startswith("__")})
+
+
+_SEED_WORDS = re.compile(r"seed|determinis", re.IGNORECASE)
+
+
+def _problem_message(message: str, text: str) -> str:
+    note = ""
+    if _SEED_WORDS.search(text):
+        note = ("; it mentions seeds or determinism, and the cells after it are checked as if it "
+                "set neither, so verdicts after it may be affected")
+    return f"syntax error: {message}{note}"
+
+
+def notebook_cells(nb: dict[str, Any]) -> list[Any] | None:
+    """The cells as Jupyter numbers them: nbformat 4 ``cells``, or nbformat 3 ``worksheets``
+    (their cells in order, code in ``input``, as nbformat's upgrade reads them)."""
+    if isinstance(nb.get("cells"), list):
+        return list(nb["cells"])
+    worksheets = nb.get("worksheets")
+    if not isinstance(worksheets, list):
+        return None
+    cells: list[Any] = []
+    for sheet in worksheets:
+        if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list):
+            cells += sheet["cells"]
+    return cells
+
+
+def source_key(cell: dict[str, Any]) -> str:
+    """``input`` in an nbformat 3 code cell, ``source`` everywhere else."""
+    return "input" if "source" not in cell and "input" in cell else "source"
+
+
+def cell_source(cell: dict[str, Any], index: int) -> str:
+    source = cell.get(source_key(cell), "")
+    if isinstance(source, list) and all(isinstance(part, str) for part in source):
+        return "".join(source)
+    if isinstance(source, str):
+        return source
+    raise SourceError(f"invalid notebook: the source of cell {index} is not text "
+                      "(a string or a list of strings)")
 
 
 def notebook_language(nb: dict[str, object]) -> str | None:
     meta = nb.get("metadata")
     if not isinstance(meta, dict):
         return None
-    for key, field in (("kernelspec", "language"), ("language_info", "name")):
+    for key, name in (("kernelspec", "language"), ("language_info", "name")):
         section = meta.get(key)
-        if isinstance(section, dict) and isinstance(section.get(field), str):
-            return str(section[field]).lower()
+        if isinstance(section, dict) and isinstance(section.get(name), str):
+            return str(section[name]).lower()
     return None

@@ -108,7 +108,12 @@ CASES = [
     # --- notebooks
     Case("nb-invalid-json", "bad.ipynb", b'{"cells": [', problem=("invalid notebook JSON", 1)),
     Case("nb-not-an-object", "bad.ipynb", b"[1, 2, 3]", problem=("invalid notebook", 1)),
-    Case("nb-nbformat3", "bad.ipynb", b'{"worksheets": [{"cells": []}], "nbformat": 3}', problem=("no list of cells", 1)),
+    Case("nb-nbformat3-empty", "bad.ipynb", b'{"worksheets": [{"cells": []}], "nbformat": 3}'),
+    Case("nb-nbformat3", "bad.ipynb", json.dumps({"worksheets": [{"cells": [
+        {"cell_type": "heading", "level": 1, "source": ["Title"]},
+        {"cell_type": "code", "language": "python", "input": ["import tensorflow as tf\n", "tf.random.normal([1])\n"]},
+    ]}], "metadata": {}, "nbformat": 3, "nbformat_minor": 0}).encode(), findings=(("TFD101", 2, 11), ("TFD501", 2, 11))),
+    Case("nb-no-cells", "bad.ipynb", b'{"nbformat": 4}', problem=("no list of cells", 1)),
     Case("nb-source-not-strings", "bad.ipynb", _nb([_code("import tensorflow as tf\n"), {"cell_type": "code", "source": [1, 2]}]),
          problem=("source of cell 2 is not text", 1)),
     Case("nb-source-null", "bad.ipynb", _nb([{"cell_type": "code", "source": None}]),
@@ -125,7 +130,7 @@ CASES = [
          _nb([{"cell_type": "code", "source": "import tensorflow as tf\r\nx = 1\r\ntf.random.normal([1])\r\n"}]),
          findings=(("TFD101", 3, 11), ("TFD501", 3, 11))),
     Case("nb-syntax-error-in-cell", "bad.ipynb", _nb([_code("import tensorflow as tf\n"), _code("x = (\n")]),
-         problem=("syntax error in cell 2", 1)),
+         problem=("syntax error: '(' was never closed", 1)),
 ]
 
 

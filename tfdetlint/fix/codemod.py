@@ -12,7 +12,7 @@ import libcst as cst
 
 from tfdetlint.catalogue import Catalogue, RandomApi
 from tfdetlint.findings import Finding
-from tfdetlint.fix import edits
+from tfdetlint.fix import edits, notebook
 from tfdetlint.fix.imports import Binding, Names, bindings_of
 from tfdetlint.fix.locate import Parsed, runs_once
 
@@ -337,7 +337,10 @@ def _names_at(units: Sequence[Parsed], unit: int, index: int, ctx: Context) -> N
 
 def _insertion(units: Sequence[Parsed], inserts: list[Edit], ctx: Context, seeds: dict[int, int],
                outcome: Outcome) -> Insertion | None:
-    unit, imports_at, index = insertion_point(units, [(e.unit, e.finding.line) for e in inserts])
+    targets = [(e.unit, e.finding.line) for e in inserts]
+    in_notebook = bool(units) and units[0].unit.cell is not None
+    point = notebook.seed_point(units, targets, needs_tf=ctx.tf_or_keras, tf1=ctx.tf1) if in_notebook else None
+    unit, imports_at, index = point or insertion_point(units, targets)
     names = _names_at(units, unit, imports_at, ctx)
     code: list[str] = []
     for kind in INSERTIONS:
@@ -361,6 +364,8 @@ def _insertion(units: Sequence[Parsed], inserts: list[Edit], ctx: Context, seeds
     body = units[unit].module.body
     if 0 < index < len(body) and edits.is_import(body[index - 1]) and _blank_before(body[index]):
         # The file keeps a blank line between its imports and its code: so does the set-up block.
+        setup[0] = setup[0].with_changes(leading_lines=[cst.EmptyLine(newline=cst.Newline(newline))])
+    elif in_notebook and index == len(body) and notebook.blank_line_style(body):
         setup[0] = setup[0].with_changes(leading_lines=[cst.EmptyLine(newline=cst.Newline(newline))])
     return Insertion(unit, imports_at, imports, index, setup)
 

@@ -21,7 +21,7 @@ from tfdetlint.engine import check_bytes
 from tfdetlint.findings import Finding
 from tfdetlint.fix.codemod import Edit
 from tfdetlint.fix.fixer import FixError, fix_bytes
-from tfdetlint.fix.notebook import cell_text
+from tfdetlint.fix.notebook import cell_text, code_cells
 from tfdetlint.fix.textfile import read_python
 from tfdetlint.fix.writer import WriteRefused, digest, is_read_only, write_atomically
 from tfdetlint.report import reporters
@@ -172,9 +172,10 @@ def file_diff(path: str, before: bytes, after: bytes) -> str:
     """A unified diff of the code (per cell for notebooks, not of the JSON)."""
     pairs: list[tuple[str, str, str]] = []
     if path.endswith(".ipynb"):
-        old_cells = json.loads(before.decode("utf-8-sig"))["cells"]
-        new_cells = json.loads(after.decode("utf-8-sig"))["cells"]
-        for index, (old, new) in enumerate(zip(old_cells, new_cells, strict=True), start=1):
+        old_cells = code_cells(json.loads(before.decode("utf-8-sig")))
+        new_cells = code_cells(json.loads(after.decode("utf-8-sig")))
+        for index, old in old_cells.items():
+            new = new_cells[index]
             if cell_text(old) != cell_text(new):
                 pairs.append((f"{path}:cell {index}", cell_text(old), cell_text(new)))
     else:

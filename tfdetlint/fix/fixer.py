@@ -78,8 +78,7 @@ def _fix_notebook(raw: bytes, path: str, findings: Sequence[Finding], options: O
     except (SourceError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FixError(str(exc)) from exc
     layout = notebook.detect_layout(raw, nb)
-    cells = {index: cell for index, cell in enumerate(nb["cells"], start=1)
-             if isinstance(cell, dict) and cell.get("cell_type") == "code"}
+    cells = notebook.code_cells(nb)
     parsed: list[Parsed] = []
     for index, cell in cells.items():
         original = notebook.cell_text(cell)

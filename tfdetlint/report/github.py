@@ -19,8 +19,14 @@ def _escape_property(text: str) -> str:
 def render(findings: list[Finding], catalogue: Catalogue, out: TextIO) -> None:
     for f in findings:
         level = "error" if f.severity == "error" else "warning"
-        # No endLine/endColumn: GitHub rejects a column range on an annotation spanning several
-        # lines, and the start is what the annotation is drawn at anyway.
-        where = f"file={_escape_property(f.path)},line={f.line},col={f.column}"
+        # A column range only on one line: GitHub rejects one on an annotation spanning several
+        # lines, and the start is what the annotation is drawn at anyway. Notebooks: the place
+        # in the .ipynb file as stored.
+        line, column, end_line, end_column = f.file_region or (f.line, f.column, f.end_line, f.end_column)
+        where = f"file={_escape_property(f.path)},line={line},col={column}"
+        if f.file_region is not None and end_line >= line:
+            where += f",endLine={end_line}"
+            if end_line == line:
+                where += f",endColumn={end_column}"
         cell = f"cell {f.cell}: " if f.cell is not None else ""
         out.write(f"::{level} {where},title={_escape_property(f.code)}::{_escape_data(cell + f.message)}\n")

@@ -50,7 +50,13 @@ def _uri(path: str) -> str:
 
 def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
     region: dict[str, Any] = {"startLine": f.line, "startColumn": f.column}
-    if f.end_line and f.cell is None:
+    if f.file_region is not None:
+        # A notebook: the place in the .ipynb file as stored (code scanning shows that file).
+        line, column, end_line, end_column = f.file_region
+        region = {"startLine": line, "startColumn": column}
+        if (end_line, end_column) > (line, column):
+            region.update(endLine=end_line, endColumn=end_column)
+    elif f.end_line and f.cell is None:
         region.update(endLine=f.end_line, endColumn=max(f.end_column, 1))
     message = f"cell {f.cell}: {f.message}" if f.cell is not None else f.message
     return {

@@ -59,6 +59,7 @@ class Verdict:
     determinism_max_abs_diff: float | None = None
     # What the probe ran in place of the api when it does not call the api itself.
     stand_in: str = ""
+    cell: int | None = None  # notebooks: the code cell; ``line`` counts inside it
 
 
 def tensorflow_available() -> bool:
@@ -143,6 +144,7 @@ def _build_verdict(finding: Finding, group: ProbeGroup, device: str, outcome: di
     base: dict[str, Any] = {
         "path": finding.path,
         "line": finding.line,
+        "cell": finding.cell,
         "code": finding.code,
         "api": finding.api,
         "device": device,
@@ -219,6 +221,7 @@ def _row(
     return Verdict(
         path=finding.path,
         line=finding.line,
+        cell=finding.cell,
         code=finding.code,
         api=finding.api,
         device=device,

@@ -33,7 +33,8 @@ def render_json(verdicts: list[Verdict]) -> str:
 
 
 def _cells(v: Verdict) -> tuple[str, ...]:
-    return (f"{v.path}:{v.line}", v.code, v.api, v.device, v.verdict, v.detail)
+    cell = f"cell {v.cell}:" if v.cell is not None else ""
+    return (f"{v.path}:{cell}{v.line}", v.code, v.api, v.device, v.verdict, v.detail)
 
 
 def render_text(verdicts: list[Verdict]) -> str:
