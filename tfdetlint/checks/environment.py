@@ -48,13 +48,17 @@ class Module:
         self.env = env
         self.apis = {id(c.node): c.api for c in facts.calls}
         self._followed: set[tuple[int, str]] = set()  # (binding, name) already followed for one value
-        self.parents: dict[int, ast.AST] = {}
-        for parent in ast.walk(tree):
-            for child in ast.iter_child_nodes(parent):
-                self.parents[id(child)] = parent
+        # One walk for every rule of this module; parent links only once a rule needs them.
+        self.nodes: list[ast.AST] = list(ast.walk(tree))
+        self._parents: dict[int, ast.AST] | None = None
 
     def parent(self, node: ast.AST) -> ast.AST | None:
-        return self.parents.get(id(node))
+        if self._parents is None:
+            self._parents = {}
+            for parent in self.nodes:
+                for child in ast.iter_child_nodes(parent):
+                    self._parents[id(child)] = parent
+        return self._parents.get(id(node))
 
     def scope_of(self, node: ast.AST) -> ast.AST:
         current = self.parent(node)
@@ -257,7 +261,9 @@ class Module:
 
     def string_sets(self) -> Iterator[ast.expr]:
         """Set displays, set comprehensions and set()/frozenset() calls of evident strings."""
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
+            if not isinstance(node, (ast.Set, ast.SetComp, ast.Call)):
+                continue
             display = isinstance(node, ast.Set) and self.strings(node)
             comprehension = isinstance(node, ast.SetComp) and self.str_like(node.elt)
             call = (isinstance(node, ast.Call) and self.api(node) in ("set", "frozenset") and len(node.args) == 1
@@ -269,7 +275,7 @@ class Module:
 
 def _env_writes(module: Module) -> Iterator[tuple[ast.AST, str, ast.expr]]:
     """(node, variable, value) for every write to os.environ with a literal key."""
-    for node in ast.walk(module.tree):
+    for node in module.nodes:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if (isinstance(target, ast.Subscript) and _is_environ(target.value)
@@ -355,7 +361,7 @@ def _hash_order(module: Module) -> Iterator[RawFinding]:
                            "this set of strings iterates in an order that follows the per-process hash seed "
                            f"(PYTHONHASHSEED), so it differs in every run, and the order becomes data at {_where(uses)}; "
                            "iterate sorted(...) instead", "builtins.set")
-    for node in ast.walk(module.tree):
+    for node in module.nodes:
         if not (isinstance(node, ast.Call) and module.api(node) == "hash" and len(node.args) == 1
                 and module.str_like(node.args[0])):
             continue
@@ -407,7 +413,7 @@ def _settings(calls: list[ResolvedCall], facts: FileFacts, module: Module, env: 
                                f"ran on line {earlier.node.lineno} before this line (measured: set after an op it is "
                                "ignored); set it before any TF op, or call "
                                "tf.config.experimental.enable_op_determinism()", "os.environ")
-    for node in ast.walk(module.tree):
+    for node in module.nodes:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Attribute) and target.attr == "use_locking":
