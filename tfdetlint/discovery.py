@@ -170,6 +170,10 @@ def _walk(top: Path, settings_for: Callable[[Path], Settings], problems: list[Pr
         return
     ignores: dict[Path, list[IgnoreFile]] = {}
     above = inherited_ignores(top) if top_settings.respect_gitignore else []
+    if git_ignored(top, True, above):
+        # A folder named on the command line is checked even if git ignores it (as ruff and
+        # ripgrep do); only the ignore files inside it apply to what it holds.
+        above = []
     for root, dirs, names in os.walk(top, onerror=onerror, followlinks=True):
         folder = Path(root)
         try:

@@ -51,6 +51,16 @@ def test_repository_root_gitignore_and_info_exclude_apply_from_a_subfolder(tfd, 
     assert everything == {"src/generated/g.py", "src/secret_a.py", "src/real.py"}
 
 
+def test_a_folder_named_on_the_command_line_is_checked_even_if_ignored(tfd, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """As ruff and ripgrep: an ignored folder given explicitly is walked; ignore files inside it still apply."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("vendor/\n")
+    tree(tmp_path, "vendor/lib/a.py", "vendor/lib/skip_b.py", "src/c.py")
+    (tmp_path / "vendor" / "lib" / ".gitignore").write_text("skip_*.py\n")
+    assert checked(tfd(tmp_path, ".", "--format", "json").out) == {"src/c.py"}
+    assert checked(tfd(tmp_path, "vendor/lib", "--format", "json").out) == {"vendor/lib/a.py"}
+
+
 @pytest.mark.skipif(subprocess.run(["git", "--version"], capture_output=True).returncode != 0, reason="needs git")
 def test_same_files_as_git_itself(tfd, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     tree(tmp_path, "docs/x.py", "docs/sub/y.py", "a/b/c.py", "a/b/d.py", "logs/deep/e.py", "z/keep.py", "z/drop.py")
