@@ -231,14 +231,20 @@ class Catalogue:
     gradient_sinks: frozenset[str]
     gradient_sink_methods: frozenset[str]
     digest: str
+    _canonical: dict[str, str] = field(default_factory=dict, repr=False)  # memo of canonical()
     environment: EnvironmentApis = EnvironmentApis()
 
     def canonical(self, name: str) -> str:
         """Rewrite a resolved dotted name to its canonical spelling (names.toml)."""
-        for prefix, replacement in self.rewrites:
-            if name == prefix or name.startswith(prefix + "."):
-                return replacement + name[len(prefix) :]
-        return name
+        found = self._canonical.get(name)
+        if found is None:
+            found = name
+            for prefix, replacement in self.rewrites:
+                if name == prefix or name.startswith(prefix + "."):
+                    found = replacement + name[len(prefix) :]
+                    break
+            self._canonical[name] = found
+        return found
 
     def knows(self, name: str) -> bool:
         return (
