@@ -15,15 +15,15 @@ import tempfile
 from pathlib import Path
 
 from tfdetlint import __version__
+from tfdetlint.fileio import NotReadable, read_regular
 from tfdetlint.findings import Finding
 from tfdetlint.project import digest
 
 
 def _digest_of(path: str) -> str | None:
     try:
-        with open(path, "rb") as fh:
-            return digest(fh.read())
-    except OSError:
+        return digest(read_regular(path))
+    except (OSError, NotReadable):
         return None
 
 CACHEDIR_TAG = (

@@ -83,6 +83,8 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fix", action="store_true", help="apply safe fixes")
     parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, apply unsafe fixes too")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a diff and write nothing")
+    parser.add_argument("--fix-link-targets", action="store_true",
+                        help="also write files that symbolic links point to outside the checked folders")
     parser.add_argument("--seed", type=int, help="the seed fixes insert (default: 42, or `seed` in config)")
 
 
@@ -120,7 +122,8 @@ def settings_for(args: argparse.Namespace) -> Settings:
     return replace(settings, **changes)  # type: ignore[arg-type]
 
 
-def collect_findings(args: argparse.Namespace, settings: Settings) -> list[Finding]:
+def collect_findings(args: argparse.Namespace, settings: Settings, digests: dict[str, str] | None = None) -> list[Finding]:
+    """``digests``, when given, receives each analysed path's content digest (``project.digest``)."""
     from tfdetlint.runner import run
 
     paths = args.paths or [Path(".")]
@@ -131,6 +134,8 @@ def collect_findings(args: argparse.Namespace, settings: Settings) -> list[Findi
         cache = Cache(directory, salt=load_catalogue().digest)
     roots = project_roots(paths, settings.root if settings.config_file else None)
     result = run(files, settings, jobs=args.jobs, cache=cache, roots=roots)
+    if digests is not None:
+        digests.update(result.digests)
     found = [problem(p.path, p.message) for p in problems] + result.findings
     return sorted(f for f in found if settings.is_selected(f.code, Path(f.path)))
 

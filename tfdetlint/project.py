@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tfdetlint.catalogue import Catalogue
+from tfdetlint.fileio import NotReadable, read_regular
 
 # A module whose bytes mention none of these cannot seed anything, however it is called.
 _SEED_WORDS = (b"seed", b"determinis", b"TF_DETERMINISTIC_OPS", b"set_global_generator")
@@ -140,8 +141,8 @@ class ProjectIndex:
 
     def _read(self, path: Path) -> bytes | None:
         try:
-            raw = path.read_bytes()
-        except OSError:
+            raw = read_regular(path)
+        except (OSError, NotReadable):
             return None
         self._digests[str(path)] = digest(raw)
         self._note({str(path)})

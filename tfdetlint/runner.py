@@ -14,6 +14,7 @@ from tfdetlint.cache import Cache
 from tfdetlint.catalogue import load_catalogue
 from tfdetlint.config import Settings
 from tfdetlint.engine import Analysis, Options, analyse, problem
+from tfdetlint.fileio import NotReadable, read_regular
 from tfdetlint.findings import Finding
 from tfdetlint.project import ProjectIndex, digest
 
@@ -26,6 +27,7 @@ class RunResult:
     findings: list[Finding] = field(default_factory=list)
     files_checked: int = 0
     cache_hits: int = 0
+    digests: dict[str, str] = field(default_factory=dict)  # path -> digest of the bytes analysed
 
 
 def options_for(path: Path, settings: Settings) -> Options:
@@ -37,7 +39,9 @@ def read_bytes(path: Path) -> bytes | Finding:
     try:
         if path.is_dir():
             return problem(str(path), "is a folder, not a file")
-        return path.read_bytes()
+        return read_regular(path)
+    except NotReadable as exc:
+        return problem(str(path), str(exc))
     except OSError as exc:
         return problem(str(path), f"cannot read file: {exc.strerror or exc}")
 
@@ -111,8 +115,10 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
         if isinstance(raw, Finding):
             result.findings.append(raw)
             continue
-        hit = cache.get(cache.key(raw, options.fingerprint() + catalogue.digest), str(path))
+        read_digest = digest(raw)
+        hit = cache.get(cache.key_for(read_digest, options.fingerprint() + catalogue.digest), str(path))
         if hit is not None:
+            result.digests[str(path)] = read_digest
             result.cache_hits += 1
             result.findings.extend(hit)
         else:
@@ -122,8 +128,10 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
         outputs = [analyse_path(path, options) for path, options in misses]
     else:
         outputs = _parallel(misses, workers)
-    for (_, options), (analysis, content) in zip(misses, outputs, strict=True):
+    for (path_text, options), (analysis, content) in zip(misses, outputs, strict=True):
         found = analysis.findings
+        if content is not None:
+            result.digests[path_text] = content
         result.findings.extend(found)
         internal_error = any(f.code == "TFD000" and "internal error" in f.message for f in found)
         if cache is not None and content is not None and not internal_error:

@@ -21,6 +21,7 @@ from tfdetlint.facts import collect
 from tfdetlint.findings import Finding
 from tfdetlint.fix import notebook
 from tfdetlint.fix.codemod import Context, Edit, Outcome, apply, plan
+from tfdetlint.fix.cst_guard import CannotRewrite
 from tfdetlint.fix.imports import imports_any, imports_tf1, module_level_names
 from tfdetlint.fix.locate import Parsed, Unit, parse_unit
 from tfdetlint.fix.textfile import dominant_newline, read_python
@@ -85,7 +86,7 @@ def _fix_notebook(raw: bytes, path: str, findings: Sequence[Finding], options: O
         original = notebook.cell_text(cell)
         try:
             parsed.append(parse_unit(Unit(notebook.python_of(original), dominant_newline(original), index)))
-        except (cst.ParserSyntaxError, RecursionError):
+        except (cst.ParserSyntaxError, RecursionError, CannotRewrite):
             continue  # findings in this cell are reported as not fixable
     ctx = _context(source.text, path, options, seed, notebook=True)
     outcome, hidden = _run(parsed, findings, ctx, unsafe)
@@ -116,6 +117,8 @@ def _parse(unit: Unit) -> Parsed:
         raise FixError(f"libcst cannot parse this file: {str(exc).splitlines()[0]}") from exc
     except RecursionError as exc:
         raise FixError("code is nested too deeply to rewrite") from exc
+    except CannotRewrite as exc:
+        raise FixError(str(exc)) from exc
 
 
 def _run(parsed: list[Parsed], findings: Sequence[Finding], ctx: Context,
