@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import math
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -40,6 +42,38 @@ def _codes(value: str) -> list[str]:
     return [c.strip().upper() for c in value.split(",") if c.strip()]
 
 
+SEED_MAX = 2**32 - 1  # what NumPy, TensorFlow and Keras accept
+
+
+def _integer(value: str, low: int, high: int | None) -> int:
+    try:
+        number = int(value, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {value!r}") from None
+    if number < low or (high is not None and number > high):
+        limits = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise argparse.ArgumentTypeError(f"must be {limits}, not {number}")
+    return number
+
+
+def seed_value(value: str) -> int:
+    return _integer(value, 0, SEED_MAX)
+
+
+def jobs_value(value: str) -> int:
+    return _integer(value, 1, 4096)
+
+
+def timeout_value(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {value!r}") from None
+    if not math.isfinite(number) or number <= 0 or number > 86_400:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 86400 seconds, not {value}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tfdetlint", description="Find reproducibility hazards in TensorFlow and Keras code.")
     parser.add_argument("--version", action="version", version=f"tfdetlint {__version__}")
@@ -52,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="confirm flagged hazards by running them twice on this machine")
     add_common_arguments(verify)
     verify.add_argument("--device", choices=("cpu", "gpu", "all"), default="all")
-    verify.add_argument("--timeout", type=float, default=120.0, help="seconds per probe process")
+    verify.add_argument("--timeout", type=timeout_value, default=120.0, help="seconds per probe process")
     verify.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
@@ -68,7 +102,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--library", action="store_true", help="treat every checked file as a library module")
     parser.add_argument("--config", type=Path, help="pyproject.toml to read [tool.tfdetlint] from")
     parser.add_argument("--isolated", action="store_true", help="ignore configuration files")
-    parser.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: auto)")
+    parser.add_argument("--jobs", "-j", type=jobs_value, default=None, help="worker processes (default: auto)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--cache-dir", type=Path, help="cache folder (default: .tfdetlint_cache)")
 
@@ -85,7 +119,7 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--diff", action="store_true", help="print the fixes as a diff and write nothing")
     parser.add_argument("--fix-link-targets", action="store_true",
                         help="also write files that symbolic links point to outside the checked folders")
-    parser.add_argument("--seed", type=int, help="the seed fixes insert (default: 42, or `seed` in config)")
+    parser.add_argument("--seed", type=seed_value, help="the seed fixes insert (default: 42, or `seed` in config)")
 
 
 def normalise_argv(argv: Sequence[str]) -> list[str]:
@@ -132,6 +166,7 @@ def collect_findings(args: argparse.Namespace, settings: Settings, digests: dict
     if not args.no_cache:
         directory = settings.cache_dir or (settings.root / ".tfdetlint_cache")
         cache = Cache(directory, salt=load_catalogue().digest)
+        cache.check_directory()
     roots = project_roots(paths, settings.root if settings.config_file else None)
     result = run(files, settings, jobs=args.jobs, cache=cache, roots=roots)
     if digests is not None:
@@ -151,7 +186,21 @@ def _output(path: Path | None) -> Iterator[TextIO]:
     path.write_text(buffer.getvalue(), encoding="utf-8", errors="surrogateescape")
 
 
+def check_output_file(path: Path | None) -> None:
+    """Fail before any work (and before ``--fix`` rewrites a file) if the report cannot be written."""
+    if path is None:
+        return
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"cannot write the report to {path}: it is a folder")
+    if not folder.is_dir():
+        raise UsageError(f"cannot write the report to {path}: no such folder {folder}")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise UsageError(f"cannot write the report to {path}: permission denied")
+
+
 def command_check(args: argparse.Namespace) -> int:
+    check_output_file(args.output_file)
     settings = settings_for(args)
     if args.fix or args.diff:
         from tfdetlint.fix.command import run_fix
@@ -201,7 +250,8 @@ def command_verify(args: argparse.Namespace) -> int:
         print("tfdetlint verify is not available in this installation", file=sys.stderr)
         return 2
     findings = collect_findings(args, settings)
-    return int(run_verify_command(findings, args.device, args.timeout, args.format, sys.stdout))
+    return int(run_verify_command(findings, args.device, args.timeout, args.format, sys.stdout,
+                                  use_cache=not args.no_cache))
 
 
 def _tolerant_streams() -> None:

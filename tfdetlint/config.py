@@ -175,8 +175,8 @@ def settings_from_table(table: dict[str, Any], root: Path, config_file: Path | N
         if key in table:
             changes[key.replace("-", "_")] = _strings(table[key], key)
     if "seed" in table:
-        if not isinstance(table["seed"], int) or isinstance(table["seed"], bool):
-            raise ConfigError("`seed` must be an integer")
+        if not isinstance(table["seed"], int) or isinstance(table["seed"], bool) or not 0 <= table["seed"] < 2**32:
+            raise ConfigError("`seed` must be an integer from 0 to 4294967295 (2**32 - 1)")
         changes["seed"] = table["seed"]
     if "cache-dir" in table:
         changes["cache_dir"] = root / str(table["cache-dir"])

@@ -133,6 +133,8 @@ def load_notebook(raw: bytes, path: str) -> Source:
         nb = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SourceError(f"invalid notebook JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise SourceError("invalid notebook JSON: nested too deeply to read") from exc
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise SourceError("invalid notebook: no list of cells")
     language = notebook_language(nb)

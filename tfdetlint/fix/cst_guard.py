@@ -20,9 +20,11 @@ next file; if it succeeds, the code is parsed here.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import faulthandler
 import io
 import multiprocessing
+import re
 import sys
 import tokenize
 
@@ -93,3 +95,31 @@ def parse_for_rewrite(text: str) -> cst.Module:
             raise CannotRewrite(f"cannot rewrite: {failure} (a very long expression or `elif` chain); "
                                 "file left unchanged")
     return cst.parse_module(text)
+
+
+def keep_layout(original: str, new: str) -> str:
+    """Undo what libcst's round trip loses of ``original`` in ``new`` (its printed code).
+
+    libcst drops a form feed that starts a code line (``\\fx = 1``) and the final line break
+    of a file whose lines end in a bare ``\\r``. Lines that differ from the original only by
+    form feeds get the original back; a lost final line break is put back.
+    """
+    if "\f" in original:
+        new = _restore_form_feeds(original, new)
+    if original.endswith(("\r", "\n")) and new and not new.endswith(("\r", "\n")):
+        new += "\r\n" if original.endswith("\r\n") else original[-1]
+    return new
+
+
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _restore_form_feeds(original: str, new: str) -> str:
+    old_lines = _LINES.findall(original)  # not str.splitlines: it breaks lines at form feeds too
+    new_lines = _LINES.findall(new)
+    strip = [line.replace("\f", "") for line in old_lines]
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(None, strip, new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        out += old_lines[i1:i2] if tag == "equal" else new_lines[j1:j2]
+    return "".join(out)
