@@ -51,6 +51,8 @@ def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings
     options = options_for(path, settings)
     current = raw
     for _ in range(MAX_PASSES):
+        if not report.remaining:
+            break  # nothing left to fix: spare the (costly) libcst parse of a pass with no edits
         try:
             result = fix_bytes(current, str(path), report.remaining, options, settings.seed, unsafe)
         except FixError as exc:
