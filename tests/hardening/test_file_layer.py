@@ -32,7 +32,9 @@ ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def _fix(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return cli(cwd, "check", "--isolated", "--no-cache", "--fix", *args, timeout=timeout)
+    done: subprocess.CompletedProcess[str] = cli(cwd, "check", "--isolated", "--no-cache", "--fix", *args,
+                                                 timeout=timeout)
+    return done
 
 
 # --- 1. libcst's native parser

@@ -76,6 +76,7 @@ def test_verify_exit_code_when_nothing_was_checked() -> None:
 
 def test_verify_no_cache_neither_reads_nor_writes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from tfdetlint.verify import cache as verify_cache
     from tfdetlint.verify import core
 
     def forbidden(*args: object) -> None:
@@ -83,8 +84,8 @@ def test_verify_no_cache_neither_reads_nor_writes(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(core, "tensorflow_available", lambda: True)
     monkeypatch.setattr(core, "tensorflow_version_hint", lambda: "2.99.0")
-    monkeypatch.setattr(core.cache, "load", forbidden)
-    monkeypatch.setattr(core.cache, "store", forbidden)
+    monkeypatch.setattr(verify_cache, "load", forbidden)
+    monkeypatch.setattr(verify_cache, "store", forbidden)
     monkeypatch.setattr(core, "_run_all", lambda groups, devices, s, tmp, cached: (["CPU:0"], {}))
     (tmp_path / "g.py").write_bytes(GOOD)
     assert main(["verify", "--isolated", "--no-cache", str(tmp_path / "g.py")]) == 2  # no results: nothing checked
