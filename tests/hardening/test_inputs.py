@@ -43,6 +43,8 @@ def _broken_tensorflow(tmp_path: Path, body: str) -> dict[str, str]:
 @pytest.mark.parametrize("body", [
     'raise ImportError("libtensorflow_framework.so.2: cannot open shared object file")\n',
     "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n",
+    # a hang: the worker's 120 s start-up limit, so only in the long mode
+    pytest.param("import time\ntime.sleep(3600)\n", marks=pytest.mark.slow),
 ])
 def test_verify_with_broken_tensorflow_exits_nonzero(tmp_path: Path, body: str) -> None:
     import subprocess
