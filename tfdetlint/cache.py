@@ -15,15 +15,16 @@ import tempfile
 from pathlib import Path
 
 from tfdetlint import __version__
+from tfdetlint.config import ConfigError
+from tfdetlint.fileio import NotReadable, read_regular
 from tfdetlint.findings import Finding
 from tfdetlint.project import digest
 
 
 def _digest_of(path: str) -> str | None:
     try:
-        with open(path, "rb") as fh:
-            return digest(fh.read())
-    except OSError:
+        return digest(read_regular(path))
+    except (OSError, NotReadable):
         return None
 
 CACHEDIR_TAG = (
@@ -43,6 +44,22 @@ def _well_typed(finding: Finding) -> bool:
         and all(isinstance(getattr(finding, name), str) for name in _STR_FIELDS)
         and (finding.cell is None or type(finding.cell) is int)
     )
+
+
+def _not_a_cache(directory: Path) -> str | None:
+    """Why tfdetlint must not write in ``directory``, or None (absent, empty, or a tagged cache)."""
+    if not directory.exists() and not directory.is_symlink():
+        return None
+    if not directory.is_dir():
+        return "exists and is not a folder"
+    if (directory / "CACHEDIR.TAG").is_file():
+        return None
+    try:
+        with os.scandir(directory) as entries:
+            empty = next(entries, None) is None
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror or exc})"
+    return None if empty else "is an existing folder that is not a cache (it has no CACHEDIR.TAG)"
 
 
 class Cache:
@@ -99,10 +116,25 @@ class Cache:
         except OSError:
             pass  # a cache that cannot be written only costs speed
 
+    def check_directory(self) -> None:
+        """Refuse a folder that exists, is not empty and is not a cache (no CACHEDIR.TAG).
+
+        ``cache-dir`` may come from the configuration of the tree being analysed; it must not
+        make tfdetlint write its ``.gitignore`` (``*``) and ``CACHEDIR.TAG`` into a project
+        root or any other folder of someone else's.
+        """
+        problem = _not_a_cache(self.directory)
+        if problem is not None:
+            raise ConfigError(f"cache-dir {self.directory}: {problem}; choose a new or empty folder "
+                              "(or use --no-cache)")
+
     def _prepare(self) -> None:
         if self._ready:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
+        problem = _not_a_cache(self.directory)
+        if problem is not None:
+            raise OSError(problem)  # checked again here: the folder may have changed since
         tag = self.directory / "CACHEDIR.TAG"
         if not tag.exists():
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import io
 import json
+import math
 import os
 import sys
 import time
@@ -34,6 +35,38 @@ PROGRESS_AFTER_S = 1.0
 
 class UsageError(Exception):
     pass
+
+
+SEED_MAX = 2**32 - 1  # what NumPy, TensorFlow and Keras accept
+
+
+def _integer(value: str, low: int, high: int | None) -> int:
+    try:
+        number = int(value, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {value!r}") from None
+    if number < low or (high is not None and number > high):
+        limits = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise argparse.ArgumentTypeError(f"must be {limits}, not {number}")
+    return number
+
+
+def seed_value(value: str) -> int:
+    return _integer(value, 0, SEED_MAX)
+
+
+def jobs_value(value: str) -> int:
+    return _integer(value, 1, 4096)
+
+
+def timeout_value(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {value!r}") from None
+    if not math.isfinite(number) or number <= 0 or number > 86_400:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 86400 seconds, not {value}")
+    return number
 
 
 def _list(value: str) -> list[str]:
@@ -66,7 +99,7 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="use this configuration file for every file (pyproject.toml or tfdetlint.toml)")
     parser.add_argument("--isolated", action="store_true", help="ignore configuration files")
-    parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help="worker processes (default: auto)")
+    parser.add_argument("--jobs", "-j", type=jobs_value, default=None, metavar="N", help="worker processes (default: auto)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache folder (default: .tfdetlint_cache)")
 
@@ -95,7 +128,9 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exit-non-zero-on-fix", action="store_true",
                         help="with --fix or --fix-only, exit 1 when anything was fixed")
     parser.add_argument("--add-noqa", action="store_true", help="add `# noqa: CODE` to every line with a finding")
-    parser.add_argument("--seed", type=int, help="the seed fixes insert (default: 42, or `seed` in config)")
+    parser.add_argument("--fix-link-targets", action="store_true",
+                        help="also write files that symbolic links point to outside the checked folders")
+    parser.add_argument("--seed", type=seed_value, help="the seed fixes insert (default: 42, or `seed` in config)")
 
 
 def validate(args: argparse.Namespace) -> None:

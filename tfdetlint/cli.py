@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from tfdetlint.check_command import (
     read_stdin,
     record_for_fix,
     run_check,
+    timeout_value,
     validate,
     wants_scopes,
 )
@@ -71,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                             formatter_class=_HelpFormatter)
     add_common_arguments(verify)
     verify.add_argument("--device", choices=("cpu", "gpu", "all"), default="all")
-    verify.add_argument("--timeout", type=float, default=120.0, help="seconds per probe process")
+    verify.add_argument("--timeout", type=timeout_value, default=120.0, help="seconds per probe process")
     verify.add_argument("--format", choices=("text", "json"), default="text")
     from tfdetlint.trace.cli import add_trace_parser
 
@@ -104,8 +106,10 @@ def settings_for(args: argparse.Namespace) -> Settings:
     return base_settings(args, args.configs)
 
 
-def collect(args: argparse.Namespace, settings: Settings) -> Collected:
-    """Findings (selected per file, by its own configuration) and how the analysed files were read."""
+def collect(args: argparse.Namespace, settings: Settings, digests: dict[str, str] | None = None) -> Collected:
+    """Findings (selected per file, by its own configuration) and how the analysed files were read.
+
+    ``digests``, when given, receives each analysed path's content digest (``project.digest``)."""
     from tfdetlint.runner import run
 
     configs: Configurations = getattr(args, "configs", None) or configurations(args)
@@ -118,6 +122,7 @@ def collect(args: argparse.Namespace, settings: Settings) -> Collected:
     if not args.no_cache and not scopes:  # the cache keeps findings, not scopes
         directory = settings.cache_dir or (settings.root / ".tfdetlint_cache")
         cache = Cache(directory, salt=load_catalogue().digest)
+        cache.check_directory()
     roots = project_roots(sorted(paths), settings.root if settings.config_file else None)
     progress = ProgressLine(sys.stderr)
     try:
@@ -125,18 +130,34 @@ def collect(args: argparse.Namespace, settings: Settings) -> Collected:
                      progress=progress if progress.enabled else None)
     finally:
         progress.close()
+    if digests is not None:
+        digests.update(result.digests)
     found = [problem(p.path, p.message) for p in problems] + result.findings
     selected = sorted(f for f in found if configs.for_path(Path(f.path)).is_selected(f.code, Path(f.path)))
     return Collected(selected, result.scopes)
 
 
-def collect_findings(args: argparse.Namespace, settings: Settings) -> list[Finding]:
-    findings = collect(args, settings).findings
+def collect_findings(args: argparse.Namespace, settings: Settings, digests: dict[str, str] | None = None) -> list[Finding]:
+    findings = collect(args, settings, digests).findings
     record_for_fix(args, findings)
     return findings
 
 
+def check_output_file(path: Path | None) -> None:
+    """Fail before any work (and before ``--fix`` rewrites a file) if the report cannot be written."""
+    if path is None:
+        return
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"cannot write the report to {path}: it is a folder")
+    if not folder.is_dir():
+        raise UsageError(f"cannot write the report to {path}: no such folder {folder}")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise UsageError(f"cannot write the report to {path}: permission denied")
+
+
 def command_check(args: argparse.Namespace) -> int:
+    check_output_file(args.output_file)
     return run_check(args, settings_for(args), collect)
 
 
@@ -168,7 +189,8 @@ def command_verify(args: argparse.Namespace) -> int:
         print("tfdetlint verify is not available in this installation", file=sys.stderr)
         return 2
     findings = collect_findings(args, settings)
-    return int(run_verify_command(findings, args.device, args.timeout, args.format, sys.stdout))
+    return int(run_verify_command(findings, args.device, args.timeout, args.format, sys.stdout,
+                                  use_cache=not args.no_cache))
 
 
 def _tolerant_streams() -> None:

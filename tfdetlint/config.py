@@ -269,8 +269,8 @@ def settings_from_table(table: dict[str, Any], root: Path, config_file: Path | N
         if name in table:
             changes[name.replace("-", "_")] = _strings(table[name], key(name))
     if "seed" in table:
-        if not isinstance(table["seed"], int) or isinstance(table["seed"], bool):
-            raise ConfigError(f"{key('seed')} must be an integer")
+        if not isinstance(table["seed"], int) or isinstance(table["seed"], bool) or not 0 <= table["seed"] < 2**32:
+            raise ConfigError(f"{key('seed')} must be an integer from 0 to 4294967295 (2**32 - 1)")
         changes["seed"] = table["seed"]
     if "cache-dir" in table:
         if not isinstance(table["cache-dir"], str):

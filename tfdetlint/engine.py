@@ -208,12 +208,29 @@ def _char_column(lines: list[str], line: int, byte_col: int) -> int:
     return len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace")) + 1
 
 
+def _name_start(lines: list[str], line: int, column: int) -> int:
+    """Move a 1-based column that points inside an identifier back to the identifier's start.
+
+    Python normalises identifiers (NFKC): ``normal`` spelled in full-width letters
+    (U+FF4E...) is the attribute ``normal``, six
+    characters but eighteen bytes in the source, so a position computed from the attribute's
+    length lands inside the name. ASCII lines cannot have that problem and are left alone.
+    """
+    if not 1 <= line <= len(lines) or lines[line - 1].isascii():
+        return column
+    text = lines[line - 1]
+    index = min(column - 1, len(text))
+    while index > 0 and (text[index - 1].isalnum() or text[index - 1] == "_"):
+        index -= 1
+    return index + 1
+
+
 def _place(raw: RawFinding, source: Source, lines: list[str], catalogue: Catalogue) -> Finding:
     rule = catalogue.rules[raw.code]
     cell, line = source.locate(raw.line)
     _, end_line = source.locate(raw.end_line)
     # Notebook cells are Python after IPython's rewrites: columns map back to the cell's own.
-    column = source.locate_column(raw.line, _char_column(lines, raw.line, raw.col))
+    column = source.locate_column(raw.line, _name_start(lines, raw.line, _char_column(lines, raw.line, raw.col)))
     end_column = source.locate_column(raw.end_line, _char_column(lines, raw.end_line, raw.end_col))
     return Finding(
         path=source.path,

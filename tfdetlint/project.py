@@ -23,6 +23,7 @@ from tfdetlint.prefilter import could_match
 
 if TYPE_CHECKING:
     from tfdetlint.analysis.effects import Effect
+from tfdetlint.fileio import NotReadable, read_regular
 
 MAX_DEPTH = 8
 # A module whose bytes mention none of these, nor any catalogued API, has no effect when called.
@@ -189,8 +190,8 @@ class ProjectIndex:
 
     def _read(self, path: Path) -> bytes | None:
         try:
-            raw = path.read_bytes()
-        except OSError:
+            raw = read_regular(path)
+        except (OSError, NotReadable):
             return None
         self._digests[str(path)] = digest(raw)
         self._note({str(path)})

@@ -15,6 +15,7 @@ from tfdetlint.cache import Cache
 from tfdetlint.catalogue import load_catalogue
 from tfdetlint.config import Settings
 from tfdetlint.engine import Analysis, Options, analyse, problem
+from tfdetlint.fileio import NotReadable, read_regular
 from tfdetlint.findings import FileScope, Finding
 from tfdetlint.project import ProjectIndex, digest
 
@@ -28,6 +29,7 @@ class RunResult:
     files_checked: int = 0
     cache_hits: int = 0
     scopes: dict[str, FileScope] = field(default_factory=dict)  # files analysed (not cached) -> scope
+    digests: dict[str, str] = field(default_factory=dict)  # path -> digest of the bytes analysed
 
 
 def options_for(path: Path, settings: Settings) -> Options:
@@ -39,7 +41,9 @@ def read_bytes(path: Path) -> bytes | Finding:
     try:
         if path.is_dir():
             return problem(str(path), "is a folder, not a file")
-        return path.read_bytes()
+        return read_regular(path)
+    except NotReadable as exc:
+        return problem(str(path), str(exc))
     except OSError as exc:
         return problem(str(path), f"cannot read file: {exc.strerror or exc}")
 
@@ -120,8 +124,10 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
         if isinstance(raw, Finding):
             result.findings.append(raw)
             continue
-        hit = cache.get(cache.key(raw, options.fingerprint() + catalogue.digest), str(path))
+        read_digest = digest(raw)
+        hit = cache.get(cache.key_for(read_digest, options.fingerprint() + catalogue.digest), str(path))
         if hit is not None:
+            result.digests[str(path)] = read_digest
             result.cache_hits += 1
             result.findings.extend(hit)
         else:
@@ -138,10 +144,12 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
         outputs = _parallel(misses, workers)
     else:
         outputs = _parallel(misses, workers, progress, done, result.files_checked)
-    for (name, options), (analysis, content) in zip(misses, outputs, strict=True):
+    for (path_text, options), (analysis, content) in zip(misses, outputs, strict=True):
         if analysis.scope is not None:
-            result.scopes[name] = analysis.scope
+            result.scopes[path_text] = analysis.scope
         found = analysis.findings
+        if content is not None:
+            result.digests[path_text] = content
         result.findings.extend(found)
         internal_error = any(f.code == "TFD000" and "internal error" in f.message for f in found)
         if cache is not None and content is not None and not internal_error:

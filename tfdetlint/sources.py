@@ -149,6 +149,8 @@ def load_notebook(raw: bytes, path: str) -> Source:
         nb = json.loads(json_text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SourceError(f"invalid notebook JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise SourceError("invalid notebook JSON: nested too deeply to read") from exc
     if not isinstance(nb, dict):
         raise SourceError("invalid notebook: no list of cells")
     all_cells = notebook_cells(nb)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 # flake8's grammar: "# noqa", "# noqa: TFD101", "# noqa:TFD101,TFD3" (code prefixes match).
@@ -15,12 +16,25 @@ def file_is_exempt(text: str) -> bool:
 
 
 def suppressed(code: str, line_text: str) -> bool:
-    if "noqa" not in line_text.lower():
+    codes = noqa_codes(line_text)
+    if codes is None:
         return False
+    return not codes or any(code.startswith(c) for c in codes)
+
+
+@functools.lru_cache(maxsize=64)
+def noqa_codes(line_text: str) -> tuple[str, ...] | None:
+    """The codes a line's ``# noqa`` names (upper case), ``()`` for a bare ``# noqa``, None without one.
+
+    Cached: one line may carry thousands of findings (generated code), and lowercasing and
+    scanning a long line once per finding made that quadratic.
+    """
+    if "noqa" not in line_text.lower():
+        return None
+    codes: list[str] = []
     for match in _NOQA.finditer(line_text):
-        codes = match.group("codes")
-        if codes is None:
-            return True
-        if any(code.startswith(c.upper()) for c in re.split(r"[,\s]+", codes) if c):
-            return True
-    return False
+        listed = match.group("codes")
+        if listed is None:
+            return ()
+        codes += [c.upper() for c in re.split(r"[,\s]+", listed) if c]
+    return tuple(codes) if codes else None

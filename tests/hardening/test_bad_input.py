@@ -248,14 +248,14 @@ def test_unreadable_file_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     bad.write_bytes(GOOD)
     good = tmp_path / "good.py"
     good.write_bytes(GOOD)
-    real = Path.read_bytes
+    real = runner.read_regular  # files are read through fileio.read_regular (regular files only)
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "locked.py":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def read_regular(path: Path | str) -> bytes:
+        if Path(path).name == "locked.py":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(runner, "read_regular", read_regular)
     cache = None
     if cached:
         from tfdetlint.cache import Cache

@@ -256,3 +256,63 @@ def test_shadowing_a_different_name_changes_nothing(name: str, other: str, spell
     imports, call = spelling
     text = f'{imports.format(n=name)}\ndef {other}(*a):\n    return 0\nif __name__ == "__main__":\n    {call.format(n=name)}\n'
     assert _tfd101_lines(text) == [5], text
+
+
+# --- hostile shapes through the whole fixer (issue 14): long mode only
+
+HOSTILE_EXPRESSIONS = {
+    # libcst's native parser: SIGSEGV (measured: see tfdetlint/fix/cst_guard.py)
+    "chain_and": "x = " + " and ".join(["a"] * 10_000),
+    "chain_plus": "x = " + " + ".join(["1"] * 8_000),
+    "elifs": "if a:\n    pass\n" + "elif a:\n    pass\n" * 20_000,
+    # cubic time in libcst: ends at the probe's time limit
+    "chain_attr": "x = a" + ".b" * 10_000,
+    "chain_call": "x = f" + "()" * 10_000,
+    # fine, but long: probed, then fixed
+    "flat_list": "x = [" + "1, " * 10_000 + "]",
+}
+
+
+@pytest.mark.slow
+def test_hostile_tree_is_fixed_file_by_file(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    good = b'import tensorflow as tf\nif __name__ == "__main__":\n    tf.random.normal([1])\n'
+    seeded = b"import tensorflow as tf\ntf.keras.utils.set_random_seed(42)\n" + good.split(b"\n", 1)[1]
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    expected: dict[str, bytes] = {}
+    for name, code in HOSTILE_EXPRESSIONS.items():
+        (tree / f"{name}.py").write_bytes(good + code.encode() + b"\n")
+        expected[f"{name}.py"] = (seeded if name == "flat_list" else good) + code.encode() + b"\n"
+    (tree / "cr_only.py").write_bytes(good.replace(b"\n", b"\r"))
+    expected["cr_only.py"] = seeded.replace(b"\n", b"\r")
+    (tree / "form_feed.py").write_bytes(good.replace(b"if __", b"\x0cx = 1\nif __"))
+    expected["form_feed.py"] = seeded.replace(b"if __", b"\x0cx = 1\nif __")
+    wide = good.replace(b"normal", "\uff4e\uff4f\uff52\uff4d\uff41\uff4c".encode())
+    (tree / "full_width.py").write_bytes(wide)
+    (tree / "deep.ipynb").write_text("[" * 100_000 + "]" * 100_000)
+    os.mkfifo(tree / "fifo.py")
+    (tree / "zero.py").symlink_to("/dev/zero")
+    (tree / "linked.py").write_bytes(good)
+    os.link(tree / "linked.py", tmp_path / "other_name.txt")
+    expected["linked.py"] = seeded
+    outside = tmp_path / "outside.py"
+    outside.write_bytes(good)
+    (tree / "out_link.py").symlink_to(outside)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    command = [sys.executable, "-m", "tfdetlint", "check", "--isolated", "--no-cache", "--fix", "--unsafe-fixes", "."]
+    procs = [subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(3)]  # concurrent fixers on one tree
+    for proc in procs:
+        out, err = proc.communicate(timeout=1800)
+        assert proc.returncode == 1, (proc.returncode, err[-3000:])
+        assert b"Traceback" not in err and b"internal error" not in out, err[-3000:]
+    for name, data in expected.items():
+        assert (tree / name).read_bytes() == data, name
+    assert b"set_random_seed(42)" in (tree / "full_width.py").read_bytes()
+    assert (tmp_path / "other_name.txt").read_bytes() == seeded and outside.read_bytes() == good
+    again = subprocess.run(command, cwd=tree, env=env, capture_output=True, timeout=1800)
+    assert b"Fixed 0 findings" in again.stdout or b"All checks passed" in again.stdout, again.stdout[-2000:]

@@ -131,7 +131,7 @@ def test_without_tensorflow_one_line_and_exit_2(tmp_path: Path) -> None:
         [sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 2, proc.stderr
-    assert proc.stdout == TF_MISSING_MESSAGE + "\n"
+    assert proc.stdout == "" and proc.stderr == TF_MISSING_MESSAGE + "\n"  # an error: stderr
 
 
 def test_without_tensorflow_monkeypatched(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -145,10 +145,10 @@ def test_without_tensorflow_monkeypatched(monkeypatch: pytest.MonkeyPatch) -> No
         "find_spec",
         lambda name, *a: None if name == "tensorflow" else real(name, *a),
     )
-    out = io.StringIO()
+    out, err = io.StringIO(), io.StringIO()
     f = Finding("x.py", 1, 1, "TFD101", "m", api="tensorflow.random.normal")
-    assert run_verify_command([f], "all", 60.0, "json", out) == 2
-    assert out.getvalue() == TF_MISSING_MESSAGE + "\n"
+    assert run_verify_command([f], "all", 60.0, "json", out, err) == 2
+    assert out.getvalue() == "" and err.getvalue() == TF_MISSING_MESSAGE + "\n"  # JSON stays clean
 
 
 def test_importing_verify_does_not_import_tensorflow() -> None:

@@ -18,12 +18,14 @@ from typing import TextIO
 from tfdetlint.catalogue import load_catalogue
 from tfdetlint.config import Settings
 from tfdetlint.engine import check_bytes
+from tfdetlint.fileio import NotReadable, read_regular
 from tfdetlint.findings import Finding
 from tfdetlint.fix.codemod import Edit
 from tfdetlint.fix.fixer import FixError, fix_bytes
 from tfdetlint.fix.notebook import cell_text, code_cells
 from tfdetlint.fix.textfile import read_python
 from tfdetlint.fix.writer import WriteRefused, digest, is_read_only, write_atomically
+from tfdetlint.project import digest as content_digest
 from tfdetlint.report import reporters
 from tfdetlint.runner import options_for
 
@@ -49,6 +51,8 @@ def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings
     options = options_for(path, settings)
     current = raw
     for _ in range(MAX_PASSES):
+        if not report.remaining:
+            break  # nothing left to fix: spare the (costly) libcst parse of a pass with no edits
         try:
             result = fix_bytes(current, str(path), report.remaining, options, settings.seed, unsafe)
         except FixError as exc:
@@ -75,7 +79,8 @@ def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings
 def run_fix(args: argparse.Namespace, settings: Settings) -> int:
     from tfdetlint.cli import collect_findings
 
-    findings = collect_findings(args, settings)
+    analysed: dict[str, str] = {}  # path -> digest of the bytes the findings come from
+    findings = collect_findings(args, settings, analysed)
     by_path: dict[str, list[Finding]] = {}
     for finding in findings:
         by_path.setdefault(finding.path, []).append(finding)
@@ -85,7 +90,7 @@ def run_fix(args: argparse.Namespace, settings: Settings) -> int:
         if not any(catalogue.rules[f.code].fix != "none" for f in found if f.code in catalogue.rules):
             reports.append(FileReport(path_text, remaining=found))
             continue
-        reports.append(_process(Path(path_text), found, settings, args))
+        reports.append(_process(Path(path_text), found, settings, args, analysed.get(path_text)))
     err = sys.stderr
     for report in reports:
         if report.error is not None:
@@ -95,24 +100,37 @@ def run_fix(args: argparse.Namespace, settings: Settings) -> int:
     return _finish_fix(reports, args, err)
 
 
-def _process(path: Path, found: list[Finding], settings: Settings, args: argparse.Namespace) -> FileReport:
+def _process(path: Path, found: list[Finding], settings: Settings, args: argparse.Namespace,
+             analysed: str | None) -> FileReport:
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
         read_only = not args.diff and is_read_only(path)
+    except NotReadable as exc:
+        return FileReport(str(path), remaining=found, error=str(exc))
     except OSError as exc:
         return FileReport(str(path), remaining=found, error=f"cannot read: {exc.strerror or exc}")
+    if analysed is not None and content_digest(raw) != analysed:
+        # The findings describe other bytes: edits placed by them could land anywhere.
+        return FileReport(str(path), remaining=found,
+                          error="file changed since it was checked; not fixed (run tfdetlint again)")
     report = fix_file(path, raw, found, settings, args.unsafe_fixes)
     if report.new is None or args.diff:
         return report
     if read_only:
         return _unwritten(report, found, "file is read-only; not fixed")
     try:
-        write_atomically(path, report.new, digest(raw))
+        roots = None if args.fix_link_targets else checked_roots(args.paths or [Path(".")])
+        write_atomically(path, report.new, digest(raw), roots)
     except WriteRefused as exc:
         return _unwritten(report, found, str(exc))
     except OSError as exc:
         return _unwritten(report, found, f"cannot write: {exc.strerror or exc}")
     return report
+
+
+def checked_roots(paths: Sequence[Path]) -> list[Path]:
+    """The folders a run may write in: each folder given, and the folder of each file given."""
+    return [path if path.is_dir() else path.parent for path in paths]
 
 
 def _unwritten(report: FileReport, found: list[Finding], why: str) -> FileReport:

@@ -21,6 +21,7 @@ from tfdetlint.engine import Options
 from tfdetlint.findings import Finding
 from tfdetlint.fix import notebook
 from tfdetlint.fix.codemod import Context, Edit, Outcome, apply, plan
+from tfdetlint.fix.cst_guard import CannotRewrite, keep_layout
 from tfdetlint.fix.imports import imports_any, imports_tf1, module_level_names
 from tfdetlint.fix.locate import Parsed, Unit, parse_unit
 from tfdetlint.fix.textfile import dominant_newline, read_python
@@ -59,7 +60,7 @@ def _fix_python(raw: bytes, path: str, findings: Sequence[Finding], options: Opt
     parsed = _parse(Unit(text.text, text.newline))
     ctx = _context(text.text, path, options, seed, notebook=False)
     outcome, hidden = _run([parsed], findings, ctx, unsafe)
-    new_text = outcome.texts[0]
+    new_text = keep_layout(text.text, outcome.texts[0])
     if new_text == text.text:
         return FileFix(path, None, outcome, hidden)
     _must_compile(new_text, path)
@@ -84,12 +85,13 @@ def _fix_notebook(raw: bytes, path: str, findings: Sequence[Finding], options: O
         original = notebook.cell_text(cell)
         try:
             parsed.append(parse_unit(Unit(notebook.python_of(original), dominant_newline(original), index)))
-        except (cst.ParserSyntaxError, RecursionError):
+        except (cst.ParserSyntaxError, RecursionError, CannotRewrite):
             continue  # findings in this cell are reported as not fixable
     ctx = _context(source.text, path, options, seed, notebook=True)
     outcome, hidden = _run(parsed, findings, ctx, unsafe)
     diffs: list[tuple[str, str, str]] = []
-    for unit, new_text in zip(parsed, outcome.texts, strict=True):
+    for unit, printed in zip(parsed, outcome.texts, strict=True):
+        new_text = keep_layout(unit.unit.text, printed)
         if new_text == unit.unit.text:
             continue
         assert unit.unit.cell is not None
@@ -115,6 +117,8 @@ def _parse(unit: Unit) -> Parsed:
         raise FixError(f"libcst cannot parse this file: {str(exc).splitlines()[0]}") from exc
     except RecursionError as exc:
         raise FixError("code is nested too deeply to rewrite") from exc
+    except CannotRewrite as exc:
+        raise FixError(str(exc)) from exc
 
 
 def _run(parsed: list[Parsed], findings: Sequence[Finding], ctx: Context,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
+from tfdetlint.fix.cst_guard import parse_for_rewrite
 from tfdetlint.fix.edits import terminal_name
 
 Pos = tuple[int, int]  # (1-based line, 0-based character column)
@@ -76,7 +77,7 @@ class _Index(cst.CSTVisitor):
 
 def parse_unit(unit: Unit) -> Parsed:
     """Raises ``libcst.ParserSyntaxError`` for code libcst cannot parse."""
-    wrapper = MetadataWrapper(cst.parse_module(unit.text))
+    wrapper = MetadataWrapper(parse_for_rewrite(unit.text))
     parsed = Parsed(unit, wrapper.module, wrapper.resolve(PositionProvider), wrapper.resolve(ParentNodeProvider))
     wrapper.module.visit(_Index(parsed))
     return parsed

@@ -1,4 +1,16 @@
-"""Write a fixed file atomically, and only if nobody changed it since it was read."""
+"""Write a fixed file safely: only if nobody changed it since it was read, keeping what it is.
+
+- The file is locked (``fcntl.flock``, advisory, POSIX) from the final re-read to the end of the
+  write, so concurrent tfdetlint runs on one tree never both apply an edit: the second one finds
+  the bytes changed and refuses.
+- Usually a temporary file in the same folder, same mode, then ``os.replace`` (atomic).
+- A file with other hard links, or that belongs to another user or group (tfdetlint running as
+  root), is written in place instead, so that its inode, links, owner, group and mode stay: the
+  original bytes are first copied to a temporary file in the same folder and read back, and if
+  the in-place write fails they are written back from it.
+- A symbolic link is written at its target, but only if the target is inside the checked
+  folders (``roots``), unless the caller allows it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +19,13 @@ import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks, the content check remains
+    fcntl = None  # type: ignore[assignment]
 
 
 class WriteRefused(Exception):
@@ -25,27 +43,117 @@ def is_read_only(path: Path) -> bool:
     return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK)
 
 
-def write_atomically(path: Path, data: bytes, read_digest: str) -> None:
-    """Temp file in the same folder, same mode, then ``os.replace``; refuse if the file changed.
+def inside(path: Path | str, roots: Sequence[Path | str]) -> bool:
+    """Whether the real path of ``path`` is one of ``roots`` (real paths) or below one."""
+    real = os.path.realpath(path)
+    for root in roots:
+        top = os.path.realpath(root)
+        if real == top or real.startswith(top.rstrip(os.sep) + os.sep):
+            return True
+    return False
 
-    The content check runs just before the rename; a write in the instant between the two
-    cannot be excluded without locks every editor would have to honour.
+
+@contextlib.contextmanager
+def _locked(fd: int) -> Iterator[None]:
+    if fcntl is None:
+        yield
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _read_all(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def write_atomically(path: Path, data: bytes, read_digest: str, roots: Sequence[Path | str] | None = None) -> None:
+    """Write ``data`` to ``path`` if its content still has ``read_digest``; else ``WriteRefused``.
+
+    ``roots``: the checked folders; a symbolic link whose target is outside them is refused
+    (None: no such restriction).
     """
-    target = Path(os.path.realpath(path))  # replace what a symlink points at, not the link
+    target = Path(os.path.realpath(path))  # write what a symlink points at, not the link
+    if roots is not None and os.path.islink(path) and not inside(target, roots):
+        raise WriteRefused(f"symbolic link to {target}, outside the checked folders; not written "
+                           "(--fix-link-targets allows it)")
     if is_read_only(target):
         raise WriteRefused("file is read-only; not fixed")
-    mode = stat.S_IMODE(os.stat(target).st_mode)
+    fd = os.open(target, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    try:
+        with _locked(fd):
+            info = os.fstat(fd)
+            try:
+                same = os.stat(target)
+            except OSError:
+                same = None
+            if same is None or (same.st_dev, same.st_ino) != (info.st_dev, info.st_ino):
+                raise WriteRefused("file was replaced on disk since it was read; not overwritten")
+            if digest(_read_all(fd)) != read_digest:
+                raise WriteRefused("file changed on disk since it was read; not overwritten")
+            if info.st_nlink > 1 or info.st_uid != os.geteuid() or info.st_gid != os.getegid():
+                _write_in_place(fd, target, data)
+            else:
+                _replace(target, data, stat.S_IMODE(info.st_mode))
+    finally:
+        os.close(fd)
+
+
+def _temp_copy(target: Path, data: bytes, mode: int | None) -> str:
+    """``data`` in a new temporary file next to ``target``, flushed and read back."""
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tfdetlint-tmp", dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as temp:
             temp.write(data)
             temp.flush()
             os.fsync(temp.fileno())
-        os.chmod(temp_name, mode)
-        if digest(target.read_bytes()) != read_digest:
-            raise WriteRefused("file changed on disk since it was read; not overwritten")
+        if mode is not None:
+            os.chmod(temp_name, mode)
+        with open(temp_name, "rb") as check:
+            if check.read() != data:
+                raise OSError(f"temporary copy {temp_name} does not read back as written")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+    return temp_name
+
+
+def _replace(target: Path, data: bytes, mode: int) -> None:
+    temp_name = _temp_copy(target, data, mode)
+    try:
         os.replace(temp_name, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
+
+
+def _overwrite(fd: int, data: bytes) -> None:
+    os.lseek(fd, 0, os.SEEK_SET)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.ftruncate(fd, len(data))
+    os.fsync(fd)
+
+
+def _write_in_place(fd: int, target: Path, data: bytes) -> None:
+    """Same inode (links, owner, group, mode, ACLs kept); the original is restored on failure."""
+    original = _read_all(fd)
+    backup = _temp_copy(target, original, 0o600)
+    try:
+        _overwrite(fd, data)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            _overwrite(fd, original)
+        raise
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(backup)

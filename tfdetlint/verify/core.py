@@ -336,6 +336,7 @@ def verify_findings(
     logical_cpus: int = 0,
     jobs: int = 2,
     probes_dir: Path | None = None,
+    use_cache: bool = True,
 ) -> list[Verdict]:
     """One verdict per finding x device.
 
@@ -343,7 +344,8 @@ def verify_findings(
     ``processes``: fresh processes per mode (at least 2: seed and order hazards only differ across
     processes); ``timeout``: seconds one probe may run on one device; ``logical_cpus``: split the
     CPU into that many logical devices (to exercise multi-device handling without a GPU);
-    ``jobs``: worker processes run at once; ``probes_dir``: an alternative probe catalogue.
+    ``jobs``: worker processes run at once; ``probes_dir``: an alternative probe catalogue;
+    ``use_cache`` False: the results cache is neither read nor written.
     """
     if device not in ("all", "cpu", "gpu"):
         raise ValueError(f"device must be 'all', 'cpu' or 'gpu', not {device!r}")
@@ -353,7 +355,7 @@ def verify_findings(
     groups, unprobed = group_findings(findings, load_catalogue(probes_dir))
     cache_root = cache_dir if cache_dir is not None else cache.default_cache_dir()
     tf_version = tensorflow_version_hint()
-    use_cache = bool(tf_version)
+    use_cache = use_cache and bool(tf_version)
 
     devices: list[str] | None = None
     if use_cache and groups:
