@@ -12,13 +12,9 @@ from pathlib import Path
 from typing import TextIO
 
 from tfdetlint import __version__
-from tfdetlint.cache import Cache
 from tfdetlint.catalogue import load_catalogue, rule_doc_path
 from tfdetlint.config import ConfigError, Settings, keras_version, load_settings
-from tfdetlint.discovery import find_files
-from tfdetlint.engine import problem
-from tfdetlint.findings import Finding
-from tfdetlint.project import project_roots
+from tfdetlint.orchestrate import collect_findings
 from tfdetlint.report import reporters
 from tfdetlint.report.text import statistics, summary
 
@@ -120,21 +116,6 @@ def settings_for(args: argparse.Namespace) -> Settings:
     return replace(settings, **changes)  # type: ignore[arg-type]
 
 
-def collect_findings(args: argparse.Namespace, settings: Settings) -> list[Finding]:
-    from tfdetlint.runner import run
-
-    paths = args.paths or [Path(".")]
-    files, problems = find_files(paths, settings)
-    cache = None
-    if not args.no_cache:
-        directory = settings.cache_dir or (settings.root / ".tfdetlint_cache")
-        cache = Cache(directory, salt=load_catalogue().digest)
-    roots = project_roots(paths, settings.root if settings.config_file else None)
-    result = run(files, settings, jobs=args.jobs, cache=cache, roots=roots)
-    found = [problem(p.path, p.message) for p in problems] + result.findings
-    return sorted(f for f in found if settings.is_selected(f.code, Path(f.path)))
-
-
 @contextlib.contextmanager
 def _output(path: Path | None) -> Iterator[TextIO]:
     if path is None:
@@ -152,7 +133,7 @@ def command_check(args: argparse.Namespace) -> int:
         from tfdetlint.fix.command import run_fix
 
         return int(run_fix(args, settings))
-    findings = collect_findings(args, settings)
+    findings = collect_findings(args.paths, settings, jobs=args.jobs, use_cache=not args.no_cache)
     catalogue = load_catalogue()
     with _output(args.output_file) as out:
         reporters()[args.format](findings, catalogue, out)
@@ -169,11 +150,9 @@ def command_check(args: argparse.Namespace) -> int:
 
 
 def command_rules() -> int:
-    catalogue = load_catalogue()
-    for code, rule in sorted(catalogue.rules.items()):
-        fix = {"safe": "[*]", "unsafe": "[~]", "none": "   "}[rule.fix]
-        print(f"{code}  {fix}  {rule.name:<40} {rule.summary}")
-    print("\n[*] safe fix with --fix   [~] unsafe fix with --fix --unsafe-fixes")
+    from tfdetlint.registry import load_registry, rules_listing
+
+    sys.stdout.write(rules_listing(load_registry()))
     return 0
 
 
@@ -195,7 +174,7 @@ def command_verify(args: argparse.Namespace) -> int:
     except ImportError:
         print("tfdetlint verify is not available in this installation", file=sys.stderr)
         return 2
-    findings = collect_findings(args, settings)
+    findings = collect_findings(args.paths, settings, jobs=args.jobs, use_cache=not args.no_cache)
     return int(run_verify_command(findings, args.device, args.timeout, args.format, sys.stdout))
 
 

@@ -133,8 +133,7 @@ class Plugin:
         same findings from flake8 (or pre-commit on one changed file) as from a whole-project run."""
         from dataclasses import replace
 
-        from tfdetlint.project import project_roots
-        from tfdetlint.runner import project_index
+        from tfdetlint.project import project_index, project_roots
 
         folder = path.parent
         roots = cls._roots.get(folder)

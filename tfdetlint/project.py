@@ -14,8 +14,12 @@ import ast
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tfdetlint.catalogue import Catalogue
+from tfdetlint.catalogue import Catalogue, load_catalogue
+
+if TYPE_CHECKING:
+    from tfdetlint.config import Settings
 
 # A module whose bytes mention none of these cannot seed anything, however it is called.
 _SEED_WORDS = (b"seed", b"determinis", b"TF_DETERMINISTIC_OPS", b"set_global_generator")
@@ -183,3 +187,14 @@ def project_roots(paths: list[Path], config_root: Path | None = None) -> tuple[P
         add(base)
         add(base / "src")
     return tuple(roots)
+
+
+def project_index(settings: Settings, roots: tuple[Path, ...]) -> ProjectIndex:
+    """The index of the project's seeding helpers that a run with these settings uses."""
+    return ProjectIndex(
+        roots=roots,
+        catalogue=load_catalogue(),
+        keras_version=settings.keras_version,
+        seed_functions=frozenset(settings.seed_functions),
+        determinism_functions=frozenset(settings.determinism_functions),
+    )

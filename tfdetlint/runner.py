@@ -15,7 +15,7 @@ from tfdetlint.catalogue import load_catalogue
 from tfdetlint.config import Settings
 from tfdetlint.engine import Analysis, Options, analyse, problem
 from tfdetlint.findings import Finding
-from tfdetlint.project import ProjectIndex, digest
+from tfdetlint.project import ProjectIndex, digest, project_index
 
 # Below this many files to analyse, starting workers costs more than it saves.
 MIN_FILES_PER_WORKER = 16
@@ -45,16 +45,6 @@ def read_bytes(path: Path) -> bytes | Finding:
 # One project index per process: summaries of the project's seeding helpers are computed once.
 # It is set before the pool forks, so workers start with it.
 _PROJECT: ProjectIndex | None = None
-
-
-def project_index(settings: Settings, roots: tuple[Path, ...]) -> ProjectIndex:
-    return ProjectIndex(
-        roots=roots,
-        catalogue=load_catalogue(),
-        keras_version=settings.keras_version,
-        seed_functions=frozenset(settings.seed_functions),
-        determinism_functions=frozenset(settings.determinism_functions),
-    )
 
 
 def analyse_path(path: str, options: Options) -> tuple[Analysis, str | None]:
@@ -95,9 +85,9 @@ def resolve_jobs(jobs: int | None, work: int) -> int:
 
 
 def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, cache: Cache | None = None,
-        roots: tuple[Path, ...] = ()) -> RunResult:
+        roots: tuple[Path, ...] = (), project: ProjectIndex | None = None) -> RunResult:
     global _PROJECT
-    _PROJECT = project_index(settings, roots)
+    _PROJECT = project if project is not None else project_index(settings, roots)
     result = RunResult()
     catalogue = load_catalogue()
     misses: list[tuple[str, Options]] = []
