@@ -15,8 +15,10 @@ from tfdetlint.catalogue import Catalogue, load_catalogue
 from tfdetlint.checks import RawFinding, run_checks
 from tfdetlint.facts import collect
 from tfdetlint.findings import Finding
+from tfdetlint.intents import Loc, attach_fixes
 from tfdetlint.prefilter import could_match
 from tfdetlint.project import ProjectIndex
+from tfdetlint.registry import registry_for
 from tfdetlint.sources import Source, SourceError, load_source
 from tfdetlint.suppression import file_is_exempt, suppressed
 
@@ -146,10 +148,13 @@ def _analyse(source: Source, options: Options, catalogue: Catalogue, project: Pr
     facts = collect(tree, catalogue, notebook=source.is_notebook, keras_version=options.keras_version,
                     force_script=options.force_script, path=source.path, project=project)
     raws = [] if facts.is_test_module and not options.include_tests else run_checks(facts, catalogue)
+    registry = registry_for(catalogue)
+    raws = [r for r in raws if registry.in_scope(r, facts)]
     if not raws:
         return []
     lines = _LINE_BREAK.split(source.text)
     kept = [r for r in raws if not (1 <= r.line <= len(lines) and suppressed(r.code, lines[r.line - 1]))]
+    kept = attach_fixes(kept, facts, tree, catalogue)
     findings = {_place(raw, source, lines, catalogue) for raw in kept}
     return sorted(findings)
 
@@ -166,6 +171,12 @@ def _place(raw: RawFinding, source: Source, lines: list[str], catalogue: Catalog
     rule = catalogue.rules[raw.code]
     cell, line = source.locate(raw.line)
     _, end_line = source.locate(raw.end_line)
+
+    def place(loc: Loc) -> Loc:
+        loc_cell, loc_line = source.locate(loc.line)
+        return Loc(loc_line, _char_column(lines, loc.line, loc.col) - 1, loc_cell)
+
+    fix = raw.fix.placed(place) if raw.fix is not None else None
     return Finding(
         path=source.path,
         line=line,
@@ -174,11 +185,12 @@ def _place(raw: RawFinding, source: Source, lines: list[str], catalogue: Catalog
         message=raw.message,
         api=raw.api,
         severity=rule.severity,
-        fixable=rule.fix,
+        fixable=fix.safety.value if fix is not None else "none",
         end_line=end_line,
         end_column=_char_column(lines, raw.end_line, raw.end_col),
         cell=cell,
         args=raw.args,
+        fix=fix,
     )
 
 

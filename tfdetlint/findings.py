@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tfdetlint.intents import FixIntent
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Finding:
     end_column: int = 0
     cell: int | None = None
     args: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    fix: FixIntent | None = field(default=None, compare=False)  # what --fix does; ``fixable`` is its safety
 
     def sort_key(self) -> tuple[str, int, int, int, str, str]:
         # In a notebook, lines count inside cells, so the cell comes first.
@@ -39,6 +43,7 @@ class Finding:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["args"] = dict(self.args)
+        data["fix"] = self.fix.to_json() if self.fix is not None else None
         if self.cell is None:
             del data["cell"]
         return data
@@ -46,5 +51,8 @@ class Finding:
     @staticmethod
     def from_json(data: dict[str, Any]) -> Finding:
         args = tuple(sorted((str(k), str(v)) for k, v in dict(data.get("args", {})).items()))
-        fields = {k: v for k, v in data.items() if k != "args"}
-        return Finding(**fields, args=args)
+        from tfdetlint.intents import FixIntent
+
+        fields = {k: v for k, v in data.items() if k not in ("args", "fix")}
+        fix = FixIntent.from_json(data["fix"]) if data.get("fix") else None
+        return Finding(**fields, args=args, fix=fix)

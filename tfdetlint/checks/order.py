@@ -49,5 +49,5 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
                                  node.end_col_offset or node.col_offset, rule.rule,
                                  f"`{rule.owner}.{assign.attr} = {rule.value}` lets every parallel tf.data stage "
                                  "return elements in a timing-dependent order; leave it True (the default)",
-                                 f"{rule.owner}.{assign.attr}")
+                                 f"{rule.owner}.{assign.attr}", node=node)
 

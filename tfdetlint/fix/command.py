@@ -19,11 +19,12 @@ from tfdetlint.catalogue import load_catalogue
 from tfdetlint.config import Settings
 from tfdetlint.engine import check_bytes
 from tfdetlint.findings import Finding
-from tfdetlint.fix.codemod import Edit
 from tfdetlint.fix.fixer import FixError, fix_bytes
 from tfdetlint.fix.notebook import cell_text
 from tfdetlint.fix.textfile import read_python
 from tfdetlint.fix.writer import WriteRefused, digest, is_read_only, write_atomically
+from tfdetlint.orchestrate import collect_findings, index_for
+from tfdetlint.project import ProjectIndex
 from tfdetlint.report import reporters
 from tfdetlint.runner import options_for
 
@@ -35,22 +36,24 @@ class FileReport:
     path: str
     original: bytes = b""
     new: bytes | None = None
-    applied: list[Edit] = field(default_factory=list)
-    hidden: list[Edit] = field(default_factory=list)
+    applied: list[Finding] = field(default_factory=list)
+    hidden: list[Finding] = field(default_factory=list)
     skipped: list[tuple[Finding, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     remaining: list[Finding] = field(default_factory=list)
     error: str | None = None
 
 
-def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings, unsafe: bool) -> FileReport:
-    """Fix one file in memory, re-checking after each pass; nothing is written here."""
+def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings, unsafe: bool,
+             project: ProjectIndex | None = None) -> FileReport:
+    """Fix one file in memory, re-checking after each pass with the run's project index (so the
+    re-check sees the project's seeding helpers as the check did); nothing is written here."""
     report = FileReport(str(path), original=raw, remaining=findings)
     options = options_for(path, settings)
     current = raw
     for _ in range(MAX_PASSES):
         try:
-            result = fix_bytes(current, str(path), report.remaining, options, settings.seed, unsafe)
+            result = fix_bytes(current, str(path), report.remaining, settings.seed, unsafe)
         except FixError as exc:
             if current is raw:
                 report.error = str(exc)
@@ -60,32 +63,31 @@ def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings
             report.error = f"internal error while fixing, file left unchanged: {type(exc).__name__}: {exc}"
             report.new, report.applied, report.remaining = None, [], findings
             return report
-        report.hidden = result.hidden
+        report.hidden = result.outcome.hidden
         report.skipped = result.outcome.skipped
+        report.notes += [n for n in result.outcome.notes if n not in report.notes]
         if result.new is None:
             break
         report.applied += result.outcome.applied
-        report.notes += [n for n in result.outcome.notes if n not in report.notes]
         current = result.new
-        report.remaining = [f for f in check_bytes(current, str(path), options) if settings.is_selected(f.code, path)]
+        report.remaining = [f for f in check_bytes(current, str(path), options, project)
+                            if settings.is_selected(f.code, path)]
     report.new = current if current != raw else None
     return report
 
 
 def run_fix(args: argparse.Namespace, settings: Settings) -> int:
-    from tfdetlint.cli import collect_findings
-
-    findings = collect_findings(args, settings)
+    project = index_for(args.paths, settings)
+    findings = collect_findings(args.paths, settings, jobs=args.jobs, use_cache=not args.no_cache, project=project)
     by_path: dict[str, list[Finding]] = {}
     for finding in findings:
         by_path.setdefault(finding.path, []).append(finding)
-    catalogue = load_catalogue()
     reports: list[FileReport] = []
     for path_text, found in by_path.items():
-        if not any(catalogue.rules[f.code].fix != "none" for f in found if f.code in catalogue.rules):
+        if not any(f.fix is not None for f in found):
             reports.append(FileReport(path_text, remaining=found))
             continue
-        reports.append(_process(Path(path_text), found, settings, args))
+        reports.append(_process(Path(path_text), found, settings, args, project))
     err = sys.stderr
     for report in reports:
         if report.error is not None:
@@ -95,13 +97,14 @@ def run_fix(args: argparse.Namespace, settings: Settings) -> int:
     return _finish_fix(reports, args, err)
 
 
-def _process(path: Path, found: list[Finding], settings: Settings, args: argparse.Namespace) -> FileReport:
+def _process(path: Path, found: list[Finding], settings: Settings, args: argparse.Namespace,
+             project: ProjectIndex) -> FileReport:
     try:
         raw = path.read_bytes()
         read_only = not args.diff and is_read_only(path)
     except OSError as exc:
         return FileReport(str(path), remaining=found, error=f"cannot read: {exc.strerror or exc}")
-    report = fix_file(path, raw, found, settings, args.unsafe_fixes)
+    report = fix_file(path, raw, found, settings, args.unsafe_fixes, project)
     if report.new is None or args.diff:
         return report
     if read_only:
@@ -151,7 +154,7 @@ def _finish_diff(reports: list[FileReport], err: TextIO) -> int:
 
 
 def _summary(reports: Sequence[FileReport], remaining: Sequence[Finding], verb: str) -> list[str]:
-    fixed = sum(len({id(e.finding) for e in r.applied}) for r in reports if r.new is not None)
+    fixed = sum(len(r.applied) for r in reports if r.new is not None)
     files = sum(1 for r in reports if r.new is not None)
     lines: list[str] = []
     if verb == "fixed":
