@@ -1,8 +1,8 @@
 """A small Keras training script with the usual reproducibility hazards (tfdetlint's demo)."""
 
-import keras
 import numpy as np
 import tensorflow as tf
+import keras
 from sklearn.model_selection import train_test_split
 
 
