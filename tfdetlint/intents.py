@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
@@ -153,6 +153,14 @@ class SeedSource:
 
 
 @dataclass
+class _TreeIndex:
+    imports: list[ast.Import | ast.ImportFrom] = field(default_factory=list)
+    parse_args: list[ast.Assign] = field(default_factory=list)  # `args = parser.parse_args()`
+    flag_defs: list[ast.Call] = field(default_factory=list)  # absl `flags.DEFINE_integer("seed", ...)`
+    arguments: list[ast.Call] = field(default_factory=list)  # argparse `add_argument("--seed", ...)`
+
+
+@dataclass
 class Program:
     """What a file's fixes share: its seed, where seeding goes, and what it would need."""
 
@@ -160,29 +168,64 @@ class Program:
     facts: FileFacts
     catalogue: Catalogue
     _offsets: dict[int, int] = field(default_factory=dict)
+    _parents: dict[int, ast.AST | None] = field(default_factory=dict)
 
     # ---- structure
     @cached_property
-    def parents(self) -> dict[int, ast.AST]:
-        found: dict[int, ast.AST] = {}
+    def index(self) -> _TreeIndex:
+        """One pass over the statements (not into expressions: a 10 MB data table is one statement)."""
+        index = _TreeIndex()
+        for stmt in _statements(self.tree.body):
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                index.imports.append(stmt)
+            elif isinstance(stmt, ast.Assign):
+                value = stmt.value
+                if (len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and isinstance(value, ast.Call)
+                        and isinstance(value.func, ast.Attribute) and value.func.attr == "parse_args"):
+                    index.parse_args.append(stmt)
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                node = stmt.value
+                if (isinstance(node.func, ast.Attribute) and node.args and isinstance(node.args[0], ast.Constant)
+                        and isinstance(node.args[0].value, str) and _SEED_FLAG.match(node.args[0].value)):
+                    if node.func.attr in ("DEFINE_integer", "DEFINE_int"):
+                        index.flag_defs.append(node)
+                    elif node.func.attr == "add_argument" and node.args[0].value.startswith("-"):
+                        index.arguments.append(node)
+        return index
+
+    @cached_property
+    def names(self) -> dict[str, list[ast.Name]]:
+        found: dict[str, list[ast.Name]] = {}
         for node in ast.walk(self.tree):
-            for child in ast.iter_child_nodes(node):
-                found[id(child)] = node
+            if isinstance(node, ast.Name):
+                found.setdefault(node.id, []).append(node)
         return found
+
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        """The node's parent, found by descending from the module along positions."""
+        key = id(node)
+        if key not in self._parents:
+            path: list[ast.AST] = []
+            if _find(self.tree, node, path):
+                for above, below in zip(path, [*path[1:], node], strict=True):
+                    self._parents[id(below)] = above
+            else:
+                self._parents[key] = None
+        return self._parents.get(key)
 
     def statement_of(self, node: ast.AST) -> ast.stmt | None:
         current: ast.AST | None = node
         while current is not None and not isinstance(current, ast.stmt):
-            current = self.parents.get(id(current))
+            current = self.parent(current)
         return current
 
     def function_of(self, node: ast.AST) -> ast.AST | None:
         """The innermost function (or lambda) the node is in; None at module level."""
-        current = self.parents.get(id(node))
+        current = self.parent(node)
         while current is not None:
             if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 return current
-            current = self.parents.get(id(current))
+            current = self.parent(current)
         return None
 
     @cached_property
@@ -196,7 +239,7 @@ class Program:
     @cached_property
     def tf1(self) -> bool:
         """TF1 graph code: it imports tensorflow.compat.v1 itself."""
-        for node in ast.walk(self.tree):
+        for node in self.index.imports:
             names: list[str] = []
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
@@ -211,7 +254,7 @@ class Program:
         """Whether the node is evaluated once per run: at module level outside loops, or in a
         top-level function called once from such a place (``main()``, ``app.run(main)``)."""
         child: ast.AST = node
-        parent = self.parents.get(id(child))
+        parent = self.parent(child)
         while parent is not None:
             if isinstance(parent, (ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda)):
                 return False
@@ -221,17 +264,17 @@ class Program:
                 return False  # a method: called any number of times
             if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and child in parent.body:
                 return depth < 4 and self._called_once(parent, depth)
-            child, parent = parent, self.parents.get(id(parent))
+            child, parent = parent, self.parent(parent)
         return True
 
     def _called_once(self, function: ast.FunctionDef | ast.AsyncFunctionDef, depth: int) -> bool:
         if self.top_functions.get(function.name) is not function:
             return False  # nested, or in an if/try block: not modelled
-        uses = [n for n in ast.walk(self.tree) if isinstance(n, ast.Name) and n.id == function.name]
+        uses = self.names.get(function.name, [])
         if len(uses) != 1:
             return False
         use = uses[0]
-        call = self.parents.get(id(use))
+        call = self.parent(use)
         if isinstance(call, ast.Call) and call.func is use:
             return self.runs_once(call, depth + 1)
         if isinstance(call, ast.Call) and call.args and call.args[0] is use:
@@ -318,12 +361,10 @@ class Program:
         return None
 
     def _absl_seed_flag(self) -> str | None:
-        for node in ast.walk(self.tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("DEFINE_integer", "DEFINE_int")
-                    and node.args and isinstance(node.args[0], ast.Constant)
-                    and isinstance(node.args[0].value, str) and _SEED_FLAG.match(node.args[0].value)):
-                return f"FLAGS.{node.args[0].value}" if self._binds_flags() else None
+        for node in self.index.flag_defs:
+            name = node.args[0]
+            assert isinstance(name, ast.Constant)
+            return f"FLAGS.{name.value!s}" if self._binds_flags() else None
         return None
 
     def _binds_flags(self) -> bool:
@@ -335,25 +376,19 @@ class Program:
         return False
 
     def _argparse_seed(self) -> SeedSource | None:
-        dest = None
-        for node in ast.walk(self.tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument"
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
-                    and _SEED_FLAG.match(node.args[0].value) and node.args[0].value.startswith("-")):
-                named = next((k.value for k in node.keywords if k.arg == "dest"), None)
-                if isinstance(named, ast.Constant) and isinstance(named.value, str):
-                    dest = named.value
-                else:
-                    dest = node.args[0].value.lstrip("-").replace("-", "_")
-                break
-        if dest is None:
+        if not self.index.arguments or not self.index.parse_args:
             return None
-        for node in ast.walk(self.tree):
-            if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                    and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute)
-                    and node.value.func.attr == "parse_args"):
-                return SeedSource(f"{node.targets[0].id}.{dest}", "local", self.function_of(node), node.lineno)
-        return None
+        node = self.index.arguments[0]
+        named = next((k.value for k in node.keywords if k.arg == "dest"), None)
+        if isinstance(named, ast.Constant) and isinstance(named.value, str):
+            dest = named.value
+        else:
+            assert isinstance(node.args[0], ast.Constant)
+            dest = str(node.args[0].value).lstrip("-").replace("-", "_")
+        parse = self.index.parse_args[0]
+        target = parse.targets[0]
+        assert isinstance(target, ast.Name)
+        return SeedSource(f"{target.id}.{dest}", "local", self.function_of(parse), parse.lineno)
 
     def seed_at(self, node: ast.AST, *, after: bool = False) -> str | None:
         """The program's seed expression if it can be written at ``node`` (``after``: right after
@@ -429,8 +464,7 @@ class Program:
             if constant is not None:
                 return Anchor(AnchorKind.AFTER, _stmt_loc(constant)), constant
         if source.kind == "local" and source.function is not None:
-            parse = next((s for s in ast.walk(source.function) if isinstance(s, ast.Assign)
-                          and s.lineno == source.line), None)
+            parse = next((s for s in self.index.parse_args if s.lineno == source.line), None)
             if parse is not None:
                 return Anchor(AnchorKind.AFTER, _stmt_loc(parse)), parse
         return Anchor(AnchorKind.AFTER_IMPORTS), None
@@ -450,14 +484,14 @@ class Program:
         for call in self.facts.calls:
             if not call.in_script(self.facts):
                 continue
-            current = self.parents.get(id(call.node))
+            current = self.parent(call.node)
             block = None
             while current is not None:
                 if isinstance(current, (ast.With, ast.AsyncWith)) and any(
                         isinstance(i.context_expr, ast.Call) and isinstance(i.context_expr.func, ast.Attribute)
                         and i.context_expr.func.attr == "as_default" for i in current.items):
                     block = current
-                current = self.parents.get(id(current))
+                current = self.parent(current)
             if block is not None:
                 return _first_statement(block.body)
         return None
@@ -487,11 +521,11 @@ class Program:
         return function is not None and not self._inside(node, anchor_function)
 
     def _inside(self, node: ast.AST, function: ast.AST) -> bool:
-        current = self.parents.get(id(node))
+        current = self.parent(node)
         while current is not None:
             if current is function:
                 return True
-            current = self.parents.get(id(current))
+            current = self.parent(current)
         return False
 
     def program_intent(self, node: ast.AST) -> FixIntent | None:
@@ -511,6 +545,42 @@ class Program:
         if key not in self._offsets:
             self._offsets[key] = len(self._offsets)
         return self._offsets[key]
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    for stmt in body:
+        yield stmt
+        for name in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list):
+                yield from _statements(inner)
+        for handler in getattr(stmt, "handlers", ()):
+            yield from _statements(handler.body)
+        for case in getattr(stmt, "cases", ()):
+            yield from _statements(case.body)
+
+
+def _span(node: ast.AST) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    end = getattr(node, "end_lineno", None)
+    if end is None:
+        return None
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0)), (end, getattr(node, "end_col_offset", 0))
+
+
+def _find(current: ast.AST, node: ast.AST, path: list[ast.AST]) -> bool:
+    """Extend ``path`` with the ancestors of ``node`` below ``current`` (positions prune the search)."""
+    path.append(current)
+    target = _span(node)
+    for child in ast.iter_child_nodes(current):
+        if child is node:
+            return True
+        span = _span(child)
+        if span is not None and target is not None and not (span[0] <= target[0] and target[1] <= span[1]):
+            continue
+        if _find(child, node, path):
+            return True
+    path.pop()
+    return False
 
 
 def _pos(pos: tuple[int, int]) -> Loc:
