@@ -82,6 +82,7 @@ class FixIntent:
     literal: str | None = None  # flips: the flagged literal
     seed: str | None = None  # seed expression; None: the configured literal
     offset: int = 0  # per-call seeds are SEED, SEED + 1, ...: equal seeds give equal streams
+    shared: bool = False  # the program's one seed itself, not a distinct per-call one (global setters)
     domains: tuple[str, ...] = ()  # seeders to insert: "all" (Keras' set_random_seed) or tf, tf1, numpy, python
     anchor: Anchor | None = None
     notes: tuple[str, ...] = ()
@@ -94,6 +95,8 @@ class FixIntent:
                 data[name] = getattr(self, name)
         if self.offset:
             data["offset"] = self.offset
+        if self.shared:
+            data["shared"] = True
         if self.domains:
             data["domains"] = list(self.domains)
         if self.notes:
@@ -112,7 +115,7 @@ class FixIntent:
             kind=FixKind(data["kind"]), safety=Safety(data["safety"]), description=str(data["description"]),
             target=_loc(data["target"]) if data.get("target") else None,
             param=data.get("param"), pos=data.get("pos"), literal=data.get("literal"), seed=data.get("seed"),
-            offset=int(data.get("offset", 0)), domains=tuple(data.get("domains", ())),
+            offset=int(data.get("offset", 0)), shared=bool(data.get("shared", False)), domains=tuple(data.get("domains", ())),
             anchor=Anchor(AnchorKind(anchor["kind"]), _loc(anchor["at"]) if anchor.get("at") else None)
             if anchor else None,
             notes=tuple(data.get("notes", ())),
@@ -290,7 +293,8 @@ class Program:
         found = []
         for call in self.facts.calls:
             setter = self.catalogue.setters.get(call.api)
-            if setter is None or not call.reached or not (setter.domains & set(_PROGRAM_DOMAINS)):
+            # A seed in a function the script never refers to never runs (``unreferenced``).
+            if setter is None or not call.reached or call.unreferenced or not (setter.domains & set(_PROGRAM_DOMAINS)):
                 continue
             seed = argument(call.node, setter.seed_param, setter.seed_pos)
             if isinstance(seed, ast.expr) and not is_none(seed) and not self._from_entropy(seed):
@@ -418,7 +422,12 @@ class Program:
         from tfdetlint.checks.program import unseeded_domain
 
         return frozenset(d for c in self.facts.calls if c.in_script(self.facts)
-                         and (d := unseeded_domain(c, self.facts, self.catalogue)))
+                         and (d := unseeded_domain(c, self.facts, self.catalogue)) and not self.seeded_per_call(c))
+
+    def seeded_per_call(self, call: ResolvedCall) -> bool:
+        """A splitter that runs once gets its own ``random_state`` (TFD304's fix), not a global seed."""
+        entry = _random_entry(call.api, "TFD304", self.catalogue)
+        return entry is not None and entry.rule == "TFD304" and self.runs_once(call.node)
 
     @cached_property
     def missing(self) -> tuple[str, ...]:
@@ -664,7 +673,7 @@ def _entropy(raw: Any, program: Program) -> FixIntent | None:
     setter = program.catalogue.setters.get(call.api)
     if setter is not None:
         return FixIntent(FixKind.REPLACE_SEED, Safety.UNSAFE, "use a fixed seed", target=_pos(report_pos(call.node)),
-                         param=setter.seed_param, pos=setter.seed_pos)
+                         param=setter.seed_param, pos=setter.seed_pos, shared=True)
     entry = _random_entry(call.api, "", program.catalogue)
     if entry is None:
         return None
@@ -677,7 +686,7 @@ def _split(raw: Any, program: Program) -> FixIntent | None:
     if call is None:
         return None
     entry = _random_entry(call.api, "TFD304", program.catalogue)
-    if entry is not None and program.runs_once(call.node):
+    if entry is not None and program.seeded_per_call(call):
         return _seed_argument(call, entry, Safety.SAFE, program, "pass random_state")
     return program.program_intent(call.node)
 

@@ -194,11 +194,14 @@ def _plan(finding: Finding, intent: FixIntent, units: Sequence[Parsed], allocato
 
 
 def _seed_value(intent: FixIntent, allocator: SeedAllocator, seed: int) -> str:
-    if intent.kind is FixKind.REPLACE_SEED and intent.offset == 0 and intent.seed is None:
-        return str(seed)  # a global setter: the seed itself
     if intent.seed is None:
-        return str(allocator.take())
-    return intent.seed if intent.offset == 0 else f"{intent.seed} + {intent.offset}"
+        return str(seed) if intent.shared else str(allocator.take())
+    if intent.offset == 0 or intent.shared:
+        return intent.seed
+    try:
+        return str(int(intent.seed) + intent.offset)
+    except ValueError:
+        return f"{intent.seed} + {intent.offset}"
 
 
 # --------------------------------------------------------------------------------------- node edits
@@ -299,16 +302,14 @@ def _render(group: _Group, units: Sequence[Parsed], taken: dict[str, set[str]], 
         _put_at_index(slot, body, index, lines)
         return None
     assert group.at is not None
-    statement = parsed.statements.get((group.at.line, group.at.col))
+    if group.replace is not None:  # REPLACE_CALL: determinism goes right after the seeding statement
+        statement = parsed.statement_of(group.replace)
+    else:
+        statement = parsed.statements.get((group.at.line, group.at.col))
     if statement is None:
         return "cannot find where the program's seed goes"
-    if group.kind is AnchorKind.BEFORE:
-        slot.before.setdefault(id(statement), []).extend(lines)
-    else:  # AFTER, and REPLACE_CALL's determinism goes after the seeding statement
-        holder = parsed.statement_of(group.replace) if group.replace is not None else statement
-        if holder is None:
-            return "cannot find where the program's seed goes"
-        slot.after.setdefault(id(holder), []).extend(lines)
+    where = slot.before if group.kind is AnchorKind.BEFORE else slot.after
+    where.setdefault(id(statement), []).extend(lines)
     return None
 
 

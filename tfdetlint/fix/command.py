@@ -51,9 +51,11 @@ def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings
     report = FileReport(str(path), original=raw, remaining=findings)
     options = options_for(path, settings)
     current = raw
+    done: set[tuple[str, str, str]] = set()  # a fix already applied is not applied again
     for _ in range(MAX_PASSES):
+        todo = [f for f in report.remaining if f.fix is None or (f.code, f.api, f.fix.kind.value) not in done]
         try:
-            result = fix_bytes(current, str(path), report.remaining, settings.seed, unsafe)
+            result = fix_bytes(current, str(path), todo, settings.seed, unsafe)
         except FixError as exc:
             if current is raw:
                 report.error = str(exc)
@@ -69,6 +71,7 @@ def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings
         if result.new is None:
             break
         report.applied += result.outcome.applied
+        done.update((f.code, f.api, f.fix.kind.value) for f in result.outcome.applied if f.fix is not None)
         current = result.new
         report.remaining = [f for f in check_bytes(current, str(path), options, project)
                             if settings.is_selected(f.code, path)]
