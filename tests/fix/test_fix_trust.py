@@ -330,3 +330,21 @@ def test_check_fixable_count_is_fix_count(tmp_path: Path, cli: Runner, source: s
         assert f"Fixed {fixable} finding" in log, log
     else:
         assert "Fixed" not in log.replace("Fixed 0", ""), log
+
+
+def test_fix_intent_survives_the_cache(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run that reads its findings from the cache fixes exactly as a fresh one."""
+    from tfdetlint.cli import main
+
+    path = tmp_path / "train.py"
+    path.write_text(OWN_SEEDS, encoding="utf-8")
+    cache = tmp_path / "cache"
+    fresh = findings_of(path)
+    assert all(f.fix is not None for f in fresh)
+    assert main(["check", "--isolated", "--cache-dir", str(cache), str(path)]) == 1
+    assert main(["check", "--isolated", "--cache-dir", str(cache), "--fix", str(path)]) == 0
+    capsys.readouterr()
+    assert "    random.seed(777)\n" in path.read_text(encoding="utf-8")
+    for finding in fresh:
+        data = finding.to_json()
+        assert type(finding).from_json(data).fix == finding.fix
