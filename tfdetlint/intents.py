@@ -490,9 +490,11 @@ class Program:
         first unseeded TF call: a graph-level seed must be set in the graph the program builds."""
         if not self.tf1:
             return None
-        for call in self.facts.calls:
-            if not call.in_script(self.facts):
-                continue
+        from tfdetlint.checks.program import unseeded_domain
+
+        first = next((c for c in self.facts.calls if c.in_script(self.facts)
+                      and unseeded_domain(c, self.facts, self.catalogue) == "tf"), None)
+        for call in [first] if first is not None else []:
             current = self.parent(call.node)
             block = None
             while current is not None:

@@ -35,10 +35,13 @@ def summary(findings: list[Finding], unsafe_fixes: bool = False) -> str:
 
 def statistics(findings: list[Finding], catalogue: Catalogue) -> str:
     counts: dict[str, int] = {}
+    fixable: set[str] = set()  # codes with a finding here that --fix fixes (each finding says)
     for finding in findings:
         counts[finding.code] = counts.get(finding.code, 0) + 1
+        if finding.fixable == "safe":
+            fixable.add(finding.code)
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return "".join(
-        f"{n:>5}\t{code}\t[{'*' if catalogue.rules[code].fix == 'safe' else ' '}] {catalogue.rules[code].name}\n"
+        f"{n:>5}\t{code}\t[{'*' if code in fixable else ' '}] {catalogue.rules[code].name}\n"
         for code, n in rows
     )
