@@ -4,6 +4,11 @@ An example is data: ``code`` plus optional ``options`` (keras_version, script, n
 optional ``xfail`` reason. In an ``[[invalid]]`` example, each line that must carry the file's
 code ends with a marker comment ``#! TFDnnn`` (several codes allowed). The example passes when
 the code is reported on exactly the marked lines. A ``[[valid]]`` example must not get the code.
+
+An example also shows its fix, as Fixit's ``expected_replacement``: ``fixed`` is the code after
+``tfdetlint --fix`` and ``fixed_unsafe`` after ``--fix --unsafe-fixes`` (absent: the code is left
+as it was, or as ``fixed`` left it). Each doc page's Example block must get its rule and its Use
+instead block must not.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from typing import Any
 
 import pytest
 
+from tests.fixing import applied_in_one_pass, findings_for, fixed_text
 from tfdetlint.engine import Options, check_bytes
+from tfdetlint.prefilter import could_match
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -146,7 +153,8 @@ def test_rule_has_examples(rule: str) -> None:
         assert len(examples[kind]) >= MIN_EXAMPLES, f"{path.name}: fewer than {MIN_EXAMPLES} {kind} examples"
         for example in examples[kind]:
             assert isinstance(example.get("code"), str), f"{path.name}: an example has no code"
-            assert set(example) <= {"code", "options", "xfail"}, f"{path.name}: unknown keys {sorted(example)}"
+            assert set(example) <= {"code", "options", "xfail", "fixed", "fixed_unsafe", "fix_xfail"}, (
+                f"{path.name}: unknown keys {sorted(example)}")
 
 
 def test_no_stray_example_files() -> None:
@@ -159,3 +167,66 @@ def test_marker_is_not_noqa() -> None:
     """The ``#!`` marker is a plain comment: a marked line is still reported."""
     code = "import random\n\nif __name__ == '__main__':\n    random.random()  #! TFD104\n"
     assert (4, "TFD104") in run_example(code, {})
+
+
+def fix_cases(*, fix_test: bool = False) -> list[Any]:
+    cases = []
+    for path in sorted(EXAMPLES.glob("TFD*.toml")):
+        if path.stem == "TFD000":
+            continue  # files that cannot be read or parsed are never rewritten
+        for kind, examples in load_examples(path).items():
+            for index, example in enumerate(examples, start=1):
+                if "xfail" not in example:
+                    # fix_xfail: a known fixer defect, kept visible (strict: it must still fail)
+                    known = fix_test and "fix_xfail" in example
+                    marks = [pytest.mark.xfail(reason=example["fix_xfail"], strict=True)] if known else []
+                    cases.append(pytest.param(example, id=f"{path.stem}-{kind}-{index}", marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("example", fix_cases(fix_test=True))
+def test_example_fix(example: dict[str, Any]) -> None:
+    """--fix writes ``fixed``, --fix --unsafe-fixes writes ``fixed_unsafe``, and a second run changes nothing."""
+    code, options = example["code"], example.get("options", {})
+    safe = example.get("fixed", code)
+    unsafe = example.get("fixed_unsafe", safe)
+    assert fixed_text(code, options, unsafe=False) == safe
+    assert fixed_text(code, options, unsafe=True) == unsafe
+    assert fixed_text(safe, options, unsafe=False) == safe, "a second --fix must change nothing"
+    assert fixed_text(unsafe, options, unsafe=True) == unsafe, "a second --fix --unsafe-fixes must change nothing"
+
+
+@pytest.mark.parametrize("example", fix_cases())
+def test_example_fixable_count_is_what_fix_applies(example: dict[str, Any]) -> None:
+    """The report's fixable count (``[*]``, JSON ``fixable``) is exactly what one --fix pass applies."""
+    code, options = example["code"], example.get("options", {})
+    for unsafe in (False, True):
+        fixable, applied = applied_in_one_pass(code, options, unsafe=unsafe)
+        assert fixable == applied, f"unsafe={unsafe}: {fixable} marked fixable, {applied} applied"
+
+
+@pytest.mark.parametrize("example", fix_cases())
+def test_example_same_findings_without_prefilter(example: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pre-filter (built from the registry's trigger words) never hides a finding."""
+    code, options = example["code"], example.get("options", {})
+    with_filter = findings_for(code, options)
+    monkeypatch.setattr("tfdetlint.engine.could_match", lambda *args, **kwargs: True)
+    assert findings_for(code, options) == with_filter
+    assert could_match  # the name the engine uses
+
+
+def doc_block(rule: str, section: str) -> str:
+    text = (DOCS / f"{rule}.md").read_text(encoding="utf-8")
+    body = re.search(rf"^{re.escape(section)}\s*$(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL)
+    assert body is not None, f"{rule}.md lacks {section}"
+    block = re.search(r"```python\n(.*?)```", body.group(1), re.DOTALL)
+    assert block is not None, f"{rule}.md: {section} has no python block"
+    return block.group(1)
+
+
+@pytest.mark.parametrize("rule", sorted(rule_table()))
+def test_doc_page_example_and_use_instead(rule: str) -> None:
+    example = {f.code for f in findings_for(doc_block(rule, "## Example"), {})}
+    assert rule in example, f"{rule}.md's Example gives {sorted(example)}"
+    instead = {f.code for f in findings_for(doc_block(rule, "## Use instead"), {})}
+    assert rule not in instead, f"{rule}.md's Use instead still gives {rule}"

@@ -80,7 +80,8 @@ class Cache:
         return key.hexdigest()
 
     def _entry(self, key: str) -> Path:
-        return self.directory / "v1" / key[:2] / f"{key[2:]}.json"
+        # v2: entries carry each finding's fix intent (a v1 entry would report fixes --fix cannot apply)
+        return self.directory / "v2" / key[:2] / f"{key[2:]}.json"
 
     def get(self, key: str, path: str) -> list[Finding] | None:
         """The cached findings, unless missing, corrupt, or a project file they depend on changed."""

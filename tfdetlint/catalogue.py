@@ -247,19 +247,10 @@ class Catalogue:
         return found
 
     def knows(self, name: str) -> bool:
-        return (
-            name in self.random_apis
-            or name in self.ops
-            or name in self.order_apis
-            or name in self.setters
-            or name in self.consumers
-            or name in self.determinism_functions
-            or name in self.constructor_types
-            or name in self.parallel_stages
-            or name in self.training_functions
-            or name in self.entropy_sources
-            or name in self.test_main_calls
-        )
+        """Whether the analysis models this API (the rule registry's API names)."""
+        from tfdetlint.registry import registry_for
+
+        return name in registry_for(self).known
 
     def type_of_constructor(self, name: str) -> str | None:
         found = self.constructor_types.get(name)

@@ -412,7 +412,8 @@ def _fix(args: argparse.Namespace, settings: Settings) -> int:
     from tfdetlint.fix.command import file_diff, run_fix
 
     args.fix = args.fix or args.fix_only
-    args.fix_snapshot = {}  # filled by cli.collect_findings, which run_fix calls
+    args.fix_snapshot = {}  # filled through args.record_findings, which run_fix calls with what it found
+    args.record_findings = lambda findings: record_for_fix(args, findings)
     if args.fix_only and not args.diff:
         quiet, fmt, target = args.quiet, args.format, args.output_file
         args.quiet, args.format, args.output_file = True, "json", None
@@ -456,7 +457,7 @@ def _remaining(report: str) -> list[object]:
 
 
 def record_for_fix(args: argparse.Namespace, findings: list[Finding]) -> None:
-    """Called by ``collect_findings``: keep the bytes of the files the fix command may change."""
+    """Called by the fix command once it has its findings: keep the bytes of the files it may change."""
     if getattr(args, "fix_snapshot", None) is not None and not args.diff:
         args.fix_snapshot = _snapshot(findings)
         args.fix_findings = findings

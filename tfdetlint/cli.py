@@ -23,7 +23,6 @@ from tfdetlint.check_command import (
     base_settings,
     configurations,
     read_stdin,
-    record_for_fix,
     run_check,
     timeout_value,
     validate,
@@ -32,7 +31,7 @@ from tfdetlint.check_command import (
 from tfdetlint.config import ConfigError, Configurations, Settings
 from tfdetlint.discovery import find_files
 from tfdetlint.engine import problem
-from tfdetlint.findings import Finding
+from tfdetlint.orchestrate import collect_findings
 from tfdetlint.project import project_roots
 
 COMMANDS = ("check", "rule", "rules", "verify", "trace", "env")
@@ -137,12 +136,6 @@ def collect(args: argparse.Namespace, settings: Settings, digests: dict[str, str
     return Collected(selected, result.scopes)
 
 
-def collect_findings(args: argparse.Namespace, settings: Settings, digests: dict[str, str] | None = None) -> list[Finding]:
-    findings = collect(args, settings, digests).findings
-    record_for_fix(args, findings)
-    return findings
-
-
 def check_output_file(path: Path | None) -> None:
     """Fail before any work (and before ``--fix`` rewrites a file) if the report cannot be written."""
     if path is None:
@@ -162,11 +155,9 @@ def command_check(args: argparse.Namespace) -> int:
 
 
 def command_rules() -> int:
-    catalogue = load_catalogue()
-    for code, rule in sorted(catalogue.rules.items()):
-        fix = {"safe": "[*]", "unsafe": "[~]", "none": "   "}[rule.fix]
-        print(f"{code}  {fix}  {rule.name:<40} {rule.summary}")
-    print("\n[*] safe fix with --fix   [~] unsafe fix with --fix --unsafe-fixes")
+    from tfdetlint.registry import load_registry, rules_listing
+
+    sys.stdout.write(rules_listing(load_registry()))
     return 0
 
 
@@ -188,7 +179,7 @@ def command_verify(args: argparse.Namespace) -> int:
     except ImportError:
         print("tfdetlint verify is not available in this installation", file=sys.stderr)
         return 2
-    findings = collect_findings(args, settings)
+    findings = collect_findings(args.paths, settings, jobs=args.jobs, use_cache=not args.no_cache)
     return int(run_verify_command(findings, args.device, args.timeout, args.format, sys.stdout,
                                   use_cache=not args.no_cache))
 

@@ -15,8 +15,10 @@ from tfdetlint.analysis import collect
 from tfdetlint.catalogue import Catalogue, load_catalogue
 from tfdetlint.checks import RawFinding, run_checks
 from tfdetlint.findings import FileScope, Finding
+from tfdetlint.intents import Loc, attach_fixes
 from tfdetlint.prefilter import could_match
 from tfdetlint.project import ProjectIndex
+from tfdetlint.registry import registry_for
 from tfdetlint.sources import CellProblem, Source, SourceError, load_source
 from tfdetlint.suppression import file_is_exempt, suppressed
 
@@ -182,10 +184,13 @@ def _analyse(source: Source, options: Options, catalogue: Catalogue, project: Pr
     if scopes is not None:
         scopes.append(_scope(facts.is_script, facts.is_test_module, facts.script_reason))
     raws = [] if facts.is_test_module and not options.include_tests else run_checks(facts, catalogue)
+    registry = registry_for(catalogue)
+    raws = [r for r in raws if registry.in_scope(r, facts)]
     if not raws:
         return []
     lines = _LINE_BREAK.split(source.text)
     kept = [r for r in raws if not (1 <= r.line <= len(lines) and suppressed(r.code, lines[r.line - 1]))]
+    kept = attach_fixes(kept, facts, tree, catalogue)
     findings = {_place(raw, source, lines, catalogue) for raw in kept}
     return sorted(findings)
 
@@ -232,6 +237,12 @@ def _place(raw: RawFinding, source: Source, lines: list[str], catalogue: Catalog
     # Notebook cells are Python after IPython's rewrites: columns map back to the cell's own.
     column = source.locate_column(raw.line, _name_start(lines, raw.line, _char_column(lines, raw.line, raw.col)))
     end_column = source.locate_column(raw.end_line, _char_column(lines, raw.end_line, raw.end_col))
+
+    def place(loc: Loc) -> Loc:
+        loc_cell, loc_line = source.locate(loc.line)
+        return Loc(loc_line, _char_column(lines, loc.line, loc.col) - 1, loc_cell)
+
+    fix = raw.fix.placed(place) if raw.fix is not None else None
     return Finding(
         path=source.path,
         line=line,
@@ -240,12 +251,13 @@ def _place(raw: RawFinding, source: Source, lines: list[str], catalogue: Catalog
         message=raw.message,
         api=raw.api,
         severity=rule.severity,
-        fixable=rule.fix,
+        fixable=fix.safety.value if fix is not None else "none",
         end_line=end_line,
         end_column=end_column,
         cell=cell,
         args=raw.args,
         file_region=_file_region(source, cell, line, column, end_line, end_column),
+        fix=fix,
     )
 
 

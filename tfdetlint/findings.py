@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tfdetlint.intents import FixIntent
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Finding:
     # Notebooks: (line, column, end line, end column) in the .ipynb file itself, for SARIF and
     # GitHub annotations, which point at the file as stored.
     file_region: tuple[int, int, int, int] | None = field(default=None, compare=False)
+    fix: FixIntent | None = field(default=None, compare=False)  # what --fix does; ``fixable`` is its safety
 
     def sort_key(self) -> tuple[str, int, int, int, str, str]:
         # In a notebook, lines count inside cells, so the cell comes first.
@@ -44,6 +48,7 @@ class Finding:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["args"] = dict(self.args)
+        data["fix"] = self.fix.to_json() if self.fix is not None else None
         if self.cell is None:
             del data["cell"]
         if self.file_region is None:
@@ -55,10 +60,13 @@ class Finding:
     @staticmethod
     def from_json(data: dict[str, Any]) -> Finding:
         args = tuple(sorted((str(k), str(v)) for k, v in dict(data.get("args", {})).items()))
-        fields = {k: v for k, v in data.items() if k not in ("args", "file_region")}
+        from tfdetlint.intents import FixIntent
+
+        fields = {k: v for k, v in data.items() if k not in ("args", "file_region", "fix")}
         region = data.get("file_region")
         file_region = (int(region[0]), int(region[1]), int(region[2]), int(region[3])) if region else None
-        return Finding(**fields, args=args, file_region=file_region)
+        fix = FixIntent.from_json(data["fix"]) if data.get("fix") else None
+        return Finding(**fields, args=args, file_region=file_region, fix=fix)
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tfdetlint.catalogue import Catalogue
+from tfdetlint.fileio import NotReadable, read_regular
 from tfdetlint.prefilter import could_match
 
 if TYPE_CHECKING:
     from tfdetlint.analysis.effects import Effect
-from tfdetlint.fileio import NotReadable, read_regular
 
 MAX_DEPTH = 8
 # A module whose bytes mention none of these, nor any catalogued API, has no effect when called.

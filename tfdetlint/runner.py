@@ -106,11 +106,12 @@ Progress = Callable[[int, int], None]  # (files done, files in all)
 
 def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, cache: Cache | None = None,
         roots: tuple[Path, ...] = (), settings_for: Callable[[Path], Settings] | None = None,
-        progress: Progress | None = None) -> RunResult:
+        progress: Progress | None = None, project: ProjectIndex | None = None) -> RunResult:
     """Check ``files``; ``settings_for(path)`` gives each file's own settings (its nearest
-    configuration), else ``settings`` applies to all. ``progress`` is told as files finish."""
+    configuration), else ``settings`` applies to all. ``progress`` is told as files finish.
+    ``project``: the index of the project's helpers to use (the fixer re-checks with its own)."""
     global _PROJECT
-    _PROJECT = project_index(settings, roots)
+    _PROJECT = project if project is not None else project_index(settings, roots)
     result = RunResult()
     catalogue = load_catalogue()
     misses: list[tuple[str, Options]] = []

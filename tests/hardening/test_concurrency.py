@@ -146,7 +146,7 @@ def test_corrupt_cache_entry_is_ignored_and_rewritten(tmp_path: Path, damage: st
     cache = tmp_path / "cache"
     expected = _json(tmp_path, "--no-cache", "good.py")
     assert _json(tmp_path, "--cache-dir", str(cache), "good.py") == expected
-    [entry] = list((cache / "v1").rglob("*.json"))
+    [entry] = list((cache / "v2").rglob("*.json"))
     whole = entry.read_bytes()
     damaged = {
         "truncate": whole[: len(whole) // 2],

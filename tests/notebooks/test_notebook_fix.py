@@ -7,7 +7,7 @@ import json
 import pytest
 from _notebook_reader import reader  # noqa: F401  (fixture)
 
-from tfdetlint.engine import Options, check_bytes
+from tfdetlint.engine import check_bytes
 from tfdetlint.fix.fixer import fix_bytes
 
 pytestmark = pytest.mark.usefixtures("reader")
@@ -27,7 +27,7 @@ def notebook(*cells: str, v3: bool = False) -> bytes:
 
 def fixed(raw: bytes, unsafe: bool = False) -> list[str]:
     findings = check_bytes(raw, "n.ipynb")
-    result = fix_bytes(raw, "n.ipynb", findings, Options(), 0, unsafe)
+    result = fix_bytes(raw, "n.ipynb", findings, 0, unsafe)
     assert result.new is not None, result.outcome.skipped
     nb = json.loads(result.new)
     cells = nb["cells"] if "cells" in nb else nb["worksheets"][0]["cells"]
@@ -83,7 +83,7 @@ def test_rejected_cell_does_not_stop_the_fix() -> None:
     raw = notebook("import tensorflow as tf\n", "def f(:\n", "x = tf.random.uniform([1])\n")
     findings = check_bytes(raw, "n.ipynb")
     assert [f.code for f in findings] == ["TFD000", "TFD101", "TFD501"]
-    result = fix_bytes(raw, "n.ipynb", findings, Options(), 0, False)
+    result = fix_bytes(raw, "n.ipynb", findings, 0, False)
     assert result.new is not None
     cells = ["".join(c["source"]) for c in json.loads(result.new)["cells"]]
     assert cells == ["import tensorflow as tf\ntf.keras.utils.set_random_seed(0)\n", "def f(:\n",

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tfdetlint.analysis import FileFacts
 from tfdetlint.catalogue import Catalogue
+
+if TYPE_CHECKING:
+    from tfdetlint.intents import FixIntent
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,8 @@ class RawFinding:
     message: str
     api: str
     args: tuple[tuple[str, str], ...] = ()
+    node: ast.AST | None = field(default=None, compare=False)  # the flagged call or statement
+    fix: FixIntent | None = field(default=None, compare=False)  # set from the rule's fix builder
 
 
 Check = Callable[[FileFacts, Catalogue], Iterable[RawFinding]]
@@ -30,7 +36,7 @@ Check = Callable[[FileFacts, Catalogue], Iterable[RawFinding]]
 def at_call(node: ast.Call, pos: tuple[int, int], code: str, message: str, api: str,
             args: tuple[tuple[str, str], ...] = ()) -> RawFinding:
     return RawFinding(pos[0], pos[1], node.end_lineno or pos[0], node.end_col_offset or pos[1],
-                      code, message, api, args)
+                      code, message, api, args, node=node)
 
 
 def all_checks() -> tuple[Check, ...]:

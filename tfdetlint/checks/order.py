@@ -56,7 +56,7 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
             node = assign.node
             yield RawFinding(node.lineno, node.col_offset, node.end_lineno or node.lineno,
                              node.end_col_offset or node.col_offset, rule.rule, message,
-                             f"{rule.owner}.{assign.attr}")
+                             f"{rule.owner}.{assign.attr}", node=node)
 
 
 def _reordering(call: ResolvedCall, entry: OrderApi, facts: FileFacts) -> RawFinding | None:

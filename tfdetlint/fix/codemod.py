@@ -1,6 +1,8 @@
-"""Turn a file's findings into edits, and apply them to its libcst modules.
+"""Apply findings' fix intents to a file's libcst modules: locate, render, splice.
 
-What each rule's fix is, and when it is safe, is decided here (``plan``); ``apply`` only edits.
+What to fix, how, where and how safely was decided with the finding (``tfdetlint.intents``);
+this module only finds the intent's nodes by position, writes the code in the file's own
+spelling (``tf``, ``from tensorflow import keras``) and puts it where the intent says.
 """
 
 from __future__ import annotations
@@ -10,178 +12,48 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from tfdetlint.catalogue import Catalogue, RandomApi
+from tfdetlint.catalogue import Catalogue
 from tfdetlint.findings import Finding
 from tfdetlint.fix import edits, notebook
 from tfdetlint.fix.imports import Binding, Names, bindings_of
-from tfdetlint.fix.locate import Parsed, runs_once
+from tfdetlint.fix.locate import Parsed
+from tfdetlint.intents import AnchorKind, FixIntent, FixKind, Loc, Safety
 
-# Findings a global seed at the top of a script covers (Python, NumPy, TF and Keras together).
-GLOBAL_RULES = frozenset({"TFD101", "TFD102", "TFD103", "TFD104", "TFD301", "TFD302", "TFD303", "TFD305", "TFD501"})
-DETERMINISM_RULES = frozenset({"TFD502", "TFD201"})
-FLIP_RULES = frozenset({"TFD401", "TFD403"})
-INSERTIONS = ("global-seed", "global-generator", "determinism")
-# Existing set-up lines that inserted set-up code goes after (so determinism follows the seed).
-_SETUP_CALLS = ("set_random_seed", "set_seed", "seed", "set_global_generator", "enable_op_determinism")
-# Calls whose first argument is a per-call seed; their literals are not reused for new seeds.
-_SEEDED_CONSTRUCTORS = frozenset({"from_seed", "default_rng", "Random", "RandomState", "PCG64", "PCG64DXSM",
-                                  "MT19937", "Philox", "SFC64", "SeedSequence"})
-_SEED_KEYWORDS = frozenset({"seed", "random_state"})
-_GLOBAL_SETTERS = frozenset({"set_seed", "set_random_seed", "seed"})
-DETERMINISM_NOTE = ("tf.config.experimental.enable_op_determinism() was inserted: from now on unseeded TF "
-                    "random ops raise RuntimeError, and ops with no deterministic GPU kernel raise "
-                    "UnimplementedError on GPU")
-
-
-@dataclass(frozen=True)
-class Context:
-    """What about the whole file decides how it is fixed."""
-
-    seed: int
-    is_script: bool
-    tf1: bool  # imports tensorflow.compat.v1: seed with its set_random_seed
-    tf_or_keras: bool  # imports TensorFlow or Keras at all (else NumPy/Python seeds only)
-    domains: frozenset[str]  # the global-seed domains the file's unseeded calls need
-    keras_follows: str  # "python" (Keras 3) or "tf" (Keras 2)
-    taken: dict[str, set[str]]  # module-level names and what they are bound to
-
-
-@dataclass
-class Edit:
-    finding: Finding
-    kind: str  # global-seed | global-generator | determinism | call-seed | from-seed | replace-seed | flip-arg | flip-attr
-    safety: str  # "safe" | "unsafe"
-    unit: int  # index of the parsed unit the finding is in
-    node: cst.CSTNode | None = None  # the call or assignment to rewrite (None: an insertion)
-    param: str | None = None
-    pos: int | None = None
-    flagged: str | None = None  # flip: the literal that was flagged
-    fixed_seed: bool = False  # replace-seed in a global setter: use SEED itself
-    description: str = ""
+# How each seeder of an intent is spelled, first choice first.
+SEEDERS: dict[str, tuple[str, ...]] = {
+    "all": ("keras.utils.set_random_seed", "tensorflow.keras.utils.set_random_seed",
+            "tf_keras.utils.set_random_seed"),
+    "tf": ("tensorflow.random.set_seed",),
+    "tf1": ("tensorflow.compat.v1.set_random_seed",),
+    "numpy": ("numpy.random.seed",),
+    "python": ("random.seed",),
+}
+_SEEDER_ORDER = ("all", "tf1", "tf", "numpy", "python")
+_DETERMINISM = ("tensorflow.config.experimental.enable_op_determinism",)
+_NODE_KINDS = frozenset({FixKind.SEED_ARGUMENT, FixKind.FROM_SEED, FixKind.REPLACE_SEED,
+                         FixKind.FLIP_ARGUMENT, FixKind.FLIP_ATTRIBUTE})
+_NO_IMPORT = "cannot import what the fix needs without rebinding a name this file uses"
+Change = Callable[[cst.CSTNode], cst.CSTNode]
 
 
 @dataclass
 class Outcome:
     texts: list[str]
-    applied: list[Edit] = field(default_factory=list)
-    hidden: list[Edit] = field(default_factory=list)  # unsafe fixes left for --unsafe-fixes
+    applied: list[Finding] = field(default_factory=list)
+    hidden: list[Finding] = field(default_factory=list)  # unsafe fixes left for --unsafe-fixes
     skipped: list[tuple[Finding, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
-# ---------------------------------------------------------------------------------------------- plan
-def unit_of(finding: Finding, units: Sequence[Parsed]) -> int | None:
+def unit_of(loc_cell: int | None, units: Sequence[Parsed]) -> int | None:
     for index, parsed in enumerate(units):
-        if parsed.unit.cell == finding.cell:
+        if parsed.unit.cell == loc_cell:
             return index
     return None
 
 
-def plan(findings: Sequence[Finding], units: Sequence[Parsed], ctx: Context,
-         catalogue: Catalogue) -> tuple[list[Edit], list[tuple[Finding, str]]]:
-    planned: list[Edit] = []
-    skipped: list[tuple[Finding, str]] = []
-    for finding in findings:
-        rule = catalogue.rules.get(finding.code)
-        if rule is None or rule.fix == "none":
-            continue  # never touched
-        unit = unit_of(finding, units)
-        result = "the flagged code is in a cell that could not be parsed" if unit is None else \
-            _plan_one(finding, unit, list(units), ctx, catalogue)
-        if isinstance(result, Edit):
-            planned.append(result)
-        else:
-            skipped.append((finding, result))
-    return planned, skipped
-
-
-def _plan_one(finding: Finding, unit: int, units: list[Parsed], ctx: Context, catalogue: Catalogue) -> Edit | str:
-    code, api = finding.code, finding.api
-    parsed = units[unit]
-    call = parsed.calls.get((finding.line, finding.column - 1))
-    if code in DETERMINISM_RULES:
-        return Edit(finding, "determinism", "unsafe", unit, description="enable op determinism")
-    if code == "TFD402":
-        assign = parsed.assigns.get((finding.line, finding.column - 1))
-        if assign is None:
-            return "cannot find the flagged assignment"
-        return Edit(finding, "flip-attr", "unsafe", unit, assign, flagged="False", description="set it to True")
-    if call is None:
-        if code in GLOBAL_RULES and ctx.is_script:
-            return Edit(finding, "global-seed", "safe", unit, description="seed at the top of the script")
-        return "cannot find the flagged call"
-    if code in FLIP_RULES:
-        return _plan_flip(finding, unit, call, catalogue)
-    if code == "TFD106":
-        return _plan_entropy(finding, unit, call, catalogue)
-    once = runs_once(call, units, parsed)
-    if code == "TFD105":
-        return _plan_generator(finding, unit, call, once, ctx, catalogue)
-    if code == "TFD304" and (once or not ctx.is_script):
-        entry = _random_entry(api, code, catalogue)
-        return Edit(finding, "call-seed", "safe" if once else "unsafe", unit, call, entry.seed if entry else
-                    "random_state", entry.seed_pos if entry else None, description="pass random_state")
-    if code in GLOBAL_RULES or code == "TFD304":
-        if ctx.is_script:
-            return Edit(finding, "global-seed", "safe", unit, description="seed at the top of the script")
-        entry = _random_entry(api, code, catalogue)
-        if entry is None or entry.seed is None:
-            return "a library module is seeded by its caller, and this call takes no seed"
-        # The caller's global seed would cover it; a fixed seed here changes what callers get.
-        return Edit(finding, "call-seed", "unsafe", unit, call, entry.seed, entry.seed_pos,
-                    description=f"pass {entry.seed}=SEED")
-    return "no fix for this rule"
-
-
-def _random_entry(api: str, code: str, catalogue: Catalogue) -> RandomApi | None:
-    entries = catalogue.random_apis.get(api, ())
-    return next((e for e in entries if e.rule == code and e.seed), next((e for e in entries if e.seed), None))
-
-
-def _plan_flip(finding: Finding, unit: int, call: cst.Call, catalogue: Catalogue) -> Edit | str:
-    entry = next((e for e in catalogue.order_apis.get(finding.api, ()) if e.rule == finding.code), None)
-    if entry is None:
-        return "no catalogue entry for this call"
-    return Edit(finding, "flip-arg", "unsafe", unit, call, entry.param, entry.param_pos, flagged=entry.value,
-                description=f"{entry.param}={_negate(entry.value)}")
-
-
-def _plan_entropy(finding: Finding, unit: int, call: cst.Call, catalogue: Catalogue) -> Edit | str:
-    setter = catalogue.setters.get(finding.api)
-    if setter is not None:
-        return Edit(finding, "replace-seed", "unsafe", unit, call, setter.seed_param, setter.seed_pos,
-                    fixed_seed=True, description="use a fixed seed")
-    entry = _random_entry(finding.api, "", catalogue)
-    if entry is None:
-        return "cannot tell which argument is the seed"
-    return Edit(finding, "replace-seed", "unsafe", unit, call, entry.seed, entry.seed_pos,
-                description="use a fixed seed")
-
-
-def _plan_generator(finding: Finding, unit: int, call: cst.Call, once: bool, ctx: Context,
-                    catalogue: Catalogue) -> Edit | str:
-    safety = "safe" if once else "unsafe"
-    if finding.api.endswith(".get_global_generator"):
-        # Setting the global generator when a library is imported changes it for every caller.
-        return Edit(finding, "global-generator", "safe" if ctx.is_script else "unsafe", unit,
-                    description="set the global generator from a seed")
-    if finding.api.endswith(".from_non_deterministic_state"):
-        if not isinstance(call.func, cst.Attribute):
-            return "the method is called through an alias"
-        return Edit(finding, "from-seed", safety, unit, call, description="Generator.from_seed(SEED)")
-    entry = _random_entry(finding.api, finding.code, catalogue)
-    if entry is None:
-        return "cannot tell which argument is the seed"
-    return Edit(finding, "call-seed", safety, unit, call, entry.seed, entry.seed_pos, description="pass a seed")
-
-
-def _negate(literal: str | None) -> str:
-    return {"False": "True", "True": "False"}.get(literal or "", "True")
-
-
-# --------------------------------------------------------------------------------------------- apply
 class SeedAllocator:
-    """Distinct per-call seeds SEED, SEED+1, ...: two generators with one seed draw the same numbers."""
+    """Distinct literal per-call seeds SEED, SEED+1, ...: two generators with one seed draw the same numbers."""
 
     def __init__(self, base: int, used: set[int]) -> None:
         self.next_value = base
@@ -194,180 +66,310 @@ class SeedAllocator:
         return self.next_value
 
 
-def used_seeds(units: Sequence[Parsed]) -> set[int]:
-    """Integer literals the file already passes as per-call seeds."""
+def used_seeds(units: Sequence[Parsed], catalogue: Catalogue) -> set[int]:
+    """Integer literals the file already passes as per-call seeds (the catalogue's seed parameters)."""
+    params: dict[str, tuple[str | None, int | None]] = {}
+    for name, entries in catalogue.random_apis.items():
+        for entry in entries:
+            if entry.seed:
+                params.setdefault(name.rsplit(".", 1)[-1], (entry.seed, entry.seed_pos))
     used: set[int] = set()
     for parsed in units:
         for call in parsed.calls.values():
-            name = edits.terminal_name(call.func)
-            if name is None or name.value in _GLOBAL_SETTERS:
+            called = edits.terminal_name(call.func)
+            seed = params.get(called.value) if called is not None else None
+            if seed is None:
                 continue
-            for index, arg in enumerate(call.args):
-                seedish = (arg.keyword is not None and arg.keyword.value in _SEED_KEYWORDS) or (
-                    index == 0 and arg.keyword is None and name.value in _SEEDED_CONSTRUCTORS)
-                if seedish and isinstance(arg.value, cst.Integer):
-                    used.add(int(arg.value.evaluated_value))
+            index = edits.find_arg(call, seed[0], seed[1])
+            value = call.args[index].value if index is not None else None
+            if isinstance(value, cst.Integer):
+                used.add(int(value.evaluated_value))
     return used
 
 
-Change = Callable[[cst.CSTNode], cst.CSTNode]
+@dataclass
+class _Group:
+    """Everything inserted at one anchor."""
+
+    unit: int
+    kind: AnchorKind
+    at: Loc | None
+    seed: str | None = None
+    seeders: list[str] = field(default_factory=list)
+    generator: str | None = None
+    determinism: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    replace: cst.Call | None = None  # REPLACE_CALL: the seeding call that becomes the all-domain one
 
 
-class _Rewrite(cst.CSTTransformer):
-    def __init__(self, changes: dict[int, list[Change]]) -> None:
-        super().__init__()
-        self.changes = changes
-
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
-        for change in self.changes.get(id(original_node), ()):
-            updated_node = change(updated_node)
-        return updated_node
-
-
-def apply(units: Sequence[Parsed], chosen: Sequence[Edit], ctx: Context) -> Outcome:
-    """Apply ``chosen`` (already filtered for safety); returns the new text of every unit."""
+def apply(units: Sequence[Parsed], findings: Sequence[Finding], catalogue: Catalogue, seed: int, unsafe: bool,
+          taken: dict[str, set[str]]) -> Outcome:
+    """Apply the intents of ``findings`` (unsafe ones only if ``unsafe``); the new text of every unit."""
     outcome = Outcome([p.unit.text for p in units])
-    allocator = SeedAllocator(ctx.seed, used_seeds(units))
-    ordered = sorted(chosen, key=lambda e: (e.unit, e.finding.line, e.finding.column, e.finding.code))
-    seeds = {id(e): allocator.take() for e in ordered if e.kind in ("call-seed", "from-seed", "global-generator")
-             or (e.kind == "replace-seed" and not e.fixed_seed)}
-    changes: dict[int, dict[int, list[Change]]] = {}
-    for edit in ordered:
-        if edit.kind in INSERTIONS:
+    chosen: list[tuple[Finding, FixIntent]] = []
+    for finding in sorted(findings):
+        intent = finding.fix
+        if intent is None:
             continue
-        assert edit.node is not None
-        change = _change_for(edit, seeds.get(id(edit), ctx.seed))
-        changes.setdefault(edit.unit, {}).setdefault(id(edit.node), []).append(change)
-        outcome.applied.append(edit)
-    inserts = [e for e in ordered if e.kind in INSERTIONS]
-    insertion: Insertion | None = None
-    if inserts:
-        insertion = _insertion(units, inserts, ctx, seeds, outcome)
+        if intent.safety is Safety.NONE:
+            outcome.notes += [n for n in intent.notes if n not in outcome.notes]
+            outcome.skipped.append((finding, "; ".join(intent.notes) or "no fix"))
+        elif intent.safety is Safety.UNSAFE and not unsafe:
+            outcome.hidden.append(finding)
+        else:
+            chosen.append((finding, intent))
+    allocator = SeedAllocator(seed, used_seeds(units, catalogue))
+    changes: dict[int, dict[int, list[Change]]] = {}
+    groups: dict[tuple[int, AnchorKind, Loc | None], _Group] = {}
+    for finding, intent in chosen:
+        problem = _plan(finding, intent, units, allocator, seed, changes, groups)
+        if problem is not None:
+            outcome.skipped.append((finding, problem))
+        elif intent.kind in _NODE_KINDS:
+            outcome.applied.append(finding)
+    inserts: dict[int, _Inserts] = {}
+    for group in groups.values():
+        problem = _render(group, units, taken, seed, inserts, changes)
+        if problem is not None:
+            outcome.skipped += [(f, problem) for f in group.findings]
+            continue
+        outcome.applied += group.findings
+    for finding, intent in chosen:
+        if finding in outcome.applied:
+            outcome.notes += [n for n in intent.notes if n not in outcome.notes]
     for index, parsed in enumerate(units):
-        module = parsed.module
-        if index in changes:
-            module = module.visit(_Rewrite(changes[index]))
-        if insertion is not None and insertion.unit == index:
-            body = list(module.body)
-            body[insertion.setup_at:insertion.setup_at] = insertion.setup
-            body[insertion.imports_at:insertion.imports_at] = insertion.imports
-            module = module.with_changes(body=body)
-        outcome.texts[index] = module.code
+        if index not in changes and index not in inserts:
+            continue
+        rewrite = _Rewrite(changes.get(index, {}), inserts.get(index, _Inserts()))
+        outcome.texts[index] = parsed.module.visit(rewrite).code
     return outcome
 
 
-def _change_for(edit: Edit, seed: int) -> Change:
-    value = edits.int_expr(seed)
+def _plan(finding: Finding, intent: FixIntent, units: Sequence[Parsed], allocator: SeedAllocator, seed: int,
+          changes: dict[int, dict[int, list[Change]]],
+          groups: dict[tuple[int, AnchorKind, Loc | None], _Group]) -> str | None:
+    """Record the edit for one intent; a reason when it cannot be made."""
+    if intent.kind in _NODE_KINDS:
+        assert intent.target is not None
+        unit = unit_of(intent.target.cell, units)
+        if unit is None:
+            return "the flagged code is in a cell that could not be parsed"
+        parsed = units[unit]
+        where = (intent.target.line, intent.target.col)
+        node: cst.CSTNode | None = (parsed.assigns if intent.kind is FixKind.FLIP_ATTRIBUTE else parsed.calls).get(where)
+        if node is None:
+            return "cannot find the flagged code"
+        change = _change_for(intent, _seed_value(intent, allocator, seed))
+        changes.setdefault(unit, {}).setdefault(id(node), []).append(change)
+        return None
+    anchor = intent.anchor
+    if anchor is None:
+        return "no place to put the fix"
+    cell = anchor.at.cell if anchor.at is not None else finding.cell
+    unit = unit_of(cell, units)
+    if unit is None:
+        return "the flagged code is in a cell that could not be parsed"
+    # Module-top seeding is one block for the whole file (notebook: in the cell with the imports).
+    key = (-1 if anchor.kind is AnchorKind.AFTER_IMPORTS else unit, anchor.kind, anchor.at)
+    group = groups.setdefault(key, _Group(unit, anchor.kind, anchor.at))
+    group.unit = min(group.unit, unit) if anchor.kind is AnchorKind.AFTER_IMPORTS else unit
+    if anchor.kind is AnchorKind.REPLACE_CALL:
+        assert anchor.at is not None
+        call = units[unit].calls.get((anchor.at.line, anchor.at.col))
+        if call is None:
+            return "cannot find the program's seeding call"
+        group.replace = call
+    group.findings.append(finding)
+    if group.seed is None:
+        group.seed = intent.seed
+    if intent.kind is FixKind.SET_GLOBAL_GENERATOR:
+        group.generator = _seed_value(intent, allocator, seed)
+        return None
+    for seeder in intent.domains:
+        if seeder not in group.seeders:
+            group.seeders.append(seeder)
+    if intent.kind is FixKind.ENABLE_DETERMINISM:
+        group.determinism = True
+    return None
 
-    def call_seed(node: cst.CSTNode) -> cst.CSTNode:
+
+def _seed_value(intent: FixIntent, allocator: SeedAllocator, seed: int) -> str:
+    if intent.seed is None:
+        return str(seed) if intent.shared else str(allocator.take())
+    if intent.offset == 0 or intent.shared:
+        return intent.seed
+    try:
+        return str(int(intent.seed) + intent.offset)
+    except ValueError:
+        return f"{intent.seed} + {intent.offset}"
+
+
+# --------------------------------------------------------------------------------------- node edits
+def _change_for(intent: FixIntent, seed: str) -> Change:
+    value = cst.parse_expression(seed)
+
+    def seed_argument(node: cst.CSTNode) -> cst.CSTNode:
         assert isinstance(node, cst.Call)
-        return edits.set_seed_arg(node, edit.param, edit.pos, value)
+        return edits.set_seed_arg(node, intent.param, intent.pos, value)
 
     def from_seed(node: cst.CSTNode) -> cst.CSTNode:
-        assert isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+        assert isinstance(node, cst.Call)
+        if not isinstance(node.func, cst.Attribute):
+            return node
         renamed = node.with_changes(func=node.func.with_changes(attr=cst.Name("from_seed")))
         return edits.add_first_positional(renamed, value)
 
-    def flip_arg(node: cst.CSTNode) -> cst.CSTNode:
+    def flip_argument(node: cst.CSTNode) -> cst.CSTNode:
         assert isinstance(node, cst.Call)
-        index = edits.find_arg(node, edit.param, edit.pos)
-        if index is None or not _is_name(node.args[index].value, edit.flagged):
+        index = edits.find_arg(node, intent.param, intent.pos)
+        if index is None or not _is_name(node.args[index].value, intent.literal):
             return node
-        return edits.replace_arg_value(node, index, cst.Name(_negate(edit.flagged)))
+        return edits.replace_arg_value(node, index, cst.Name(_negate(intent.literal)))
 
-    def flip_attr(node: cst.CSTNode) -> cst.CSTNode:
+    def flip_attribute(node: cst.CSTNode) -> cst.CSTNode:
         assert isinstance(node, (cst.Assign, cst.AnnAssign))
-        if node.value is None or not _is_name(node.value, edit.flagged):
+        if node.value is None or not _is_name(node.value, intent.literal):
             return node
-        return node.with_changes(value=cst.Name(_negate(edit.flagged)))
+        return node.with_changes(value=cst.Name(_negate(intent.literal)))
 
-    return {"call-seed": call_seed, "replace-seed": call_seed, "from-seed": from_seed,
-            "flip-arg": flip_arg, "flip-attr": flip_attr}[edit.kind]
+    return {FixKind.SEED_ARGUMENT: seed_argument, FixKind.REPLACE_SEED: seed_argument, FixKind.FROM_SEED: from_seed,
+            FixKind.FLIP_ARGUMENT: flip_argument, FixKind.FLIP_ATTRIBUTE: flip_attribute}[intent.kind]
+
+
+def _negate(literal: str | None) -> str:
+    return {"False": "True", "True": "False"}.get(literal or "", "True")
 
 
 def _is_name(node: cst.BaseExpression, value: str | None) -> bool:
     return isinstance(node, cst.Name) and node.value == value
 
 
-# ----------------------------------------------------------------------------------------- insertion
-@dataclass(frozen=True)
-class Insertion:
-    unit: int
-    imports_at: int  # body index for imports the fix needs: right after the file's own
-    imports: list[cst.SimpleStatementLine]
-    setup_at: int  # body index for the set-up calls: after any set-up lines already there
-    setup: list[cst.SimpleStatementLine]
+# ---------------------------------------------------------------------------------------- insertion
+@dataclass
+class _Inserts:
+    before: dict[int, list[cst.BaseStatement]] = field(default_factory=dict)  # id(statement) -> new lines
+    after: dict[int, list[cst.BaseStatement]] = field(default_factory=dict)
+    at_end: list[cst.BaseStatement] = field(default_factory=list)  # an empty module
 
 
-def insertion_point(units: Sequence[Parsed], targets: Sequence[tuple[int, int]]) -> tuple[int, int, int]:
-    """(unit, imports index, set-up index): right after the last top-level import above the first
-    flagged line (else after the docstring), and for set-up calls also after any seed or
-    determinism line already there."""
-    first_unit, first_line = min(targets)
-    stop = units[first_unit].statement_index(first_line)
+def _render(group: _Group, units: Sequence[Parsed], taken: dict[str, set[str]], seed: int,
+            inserts: dict[int, _Inserts], changes: dict[int, dict[int, list[Change]]]) -> str | None:
+    index = 0
+    if group.kind is AnchorKind.AFTER_IMPORTS:
+        group.unit, index = _after_imports(units, group)
+    parsed = units[group.unit]
+    body = parsed.module.body
+    imports_at = index if group.kind is AnchorKind.AFTER_IMPORTS else _imports_end(parsed)
+    names = _names_at(units, group.unit, imports_at if group.kind is AnchorKind.AFTER_IMPORTS else len(body), taken)
+    value = group.seed if group.seed is not None else str(seed)
+    seeders = ["all"] if "all" in group.seeders else sorted(group.seeders, key=_SEEDER_ORDER.index)
+    code: list[str] = []
+    if group.kind is AnchorKind.REPLACE_CALL:
+        assert group.replace is not None
+        spelled = names.access(SEEDERS["all"])
+        if spelled is None:
+            return _NO_IMPORT
+        changes.setdefault(group.unit, {}).setdefault(id(group.replace), []).append(_replace_func(spelled))
+    else:
+        for seeder in seeders:
+            spelled = names.access(SEEDERS[seeder])
+            if spelled is None:
+                return _NO_IMPORT
+            code.append(f"{spelled}({value})")
+    if group.generator is not None:
+        setter = names.access(["tensorflow.random.set_global_generator"])
+        generator = names.access(["tensorflow.random.Generator"])
+        if setter is None or generator is None:
+            return _NO_IMPORT
+        code.append(f"{setter}({generator}.from_seed({group.generator}))")
+    if group.determinism:
+        enable = names.access(_DETERMINISM)
+        if enable is None:
+            return _NO_IMPORT
+        code.append(f"{enable}()")
+    newline = parsed.newline
+    lines = [edits.statement(line, newline) for line in code]
+    slot = inserts.setdefault(group.unit, _Inserts())
+    if names.added:
+        new_imports = [edits.statement(line, newline) for line in names.added]
+        _put_at_index(slot, body, imports_at, new_imports)
+    if not lines:
+        return None
+    if group.kind is AnchorKind.AFTER_IMPORTS:
+        in_cell_end = parsed.unit.cell is not None and index == len(body) and notebook.blank_line_style(body)
+        if (0 < index < len(body) and edits.is_import(body[index - 1]) and _blank_before(body[index])) or in_cell_end:
+            # The file (or the notebook cell) keeps blank lines between its statements: so does the set-up block.
+            lines[0] = lines[0].with_changes(leading_lines=[cst.EmptyLine(newline=cst.Newline(newline))])
+        _put_at_index(slot, body, index, lines)
+        return None
+    assert group.at is not None
+    if group.replace is not None:  # REPLACE_CALL: determinism goes right after the seeding statement
+        statement = parsed.statement_of(group.replace)
+    else:
+        statement = parsed.statements.get((group.at.line, group.at.col))
+    if statement is None:
+        return "cannot find where the program's seed goes"
+    where = slot.before if group.kind is AnchorKind.BEFORE else slot.after
+    where.setdefault(id(statement), []).extend(lines)
+    return None
+
+
+def _put_at_index(slot: _Inserts, body: Sequence[cst.BaseStatement], index: int,
+                  lines: Sequence[cst.BaseStatement]) -> None:
+    """Insert before module statement ``index`` (after the last one when ``index`` is the end)."""
+    if index < len(body):
+        slot.before.setdefault(id(body[index]), []).extend(lines)
+    elif body:
+        slot.after.setdefault(id(body[-1]), []).extend(lines)
+    else:
+        slot.at_end.extend(lines)
+
+
+def _replace_func(spelled: str) -> Change:
+    def change(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Call)
+        args = list(node.args)
+        if args and args[0].keyword is not None:  # `random.seed(a=S)`: Keras' seeder names it `seed`
+            args[0] = args[0].with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT)
+        return node.with_changes(func=cst.parse_expression(spelled), args=args)
+
+    return change
+
+
+def _imports_end(parsed: Parsed) -> int:
+    """The module index right after the last top-level import (else after the docstring)."""
+    body = parsed.module.body
+    for index in range(len(body) - 1, -1, -1):
+        if edits.is_import(body[index]):
+            return index + 1
+    return 1 if body and edits.is_docstring(body[0]) else 0
+
+
+def _after_imports(units: Sequence[Parsed], group: _Group) -> tuple[int, int]:
+    """(unit, module index): right after the last top-level import above the first line the group
+    fixes, looking back through earlier cells (else after the first cell's docstring)."""
+    first_unit = group.unit
+    cell = units[first_unit].unit.cell
+    lines = [f.line for f in group.findings if f.cell == cell] or [len(units[first_unit].unit.text.splitlines()) + 1]
+    stop = units[first_unit].statement_index(min(lines)) + 1
     for unit in range(first_unit, -1, -1):
         body = units[unit].module.body
-        limit = stop if unit == first_unit else len(body)
+        limit = min(stop, len(body)) if unit == first_unit else len(body)
         for index in range(limit - 1, -1, -1):
             if edits.is_import(body[index]):
-                return unit, index + 1, _after_setup(body, index + 1, limit)
+                return unit, index + 1
     body = units[first_unit].module.body
-    start = 1 if body and edits.is_docstring(body[0]) else 0
-    return first_unit, start, _after_setup(body, start, stop)
+    return first_unit, 1 if body and edits.is_docstring(body[0]) else 0
 
 
-def _after_setup(body: Sequence[cst.BaseStatement], index: int, limit: int) -> int:
-    while index < limit:
-        name = edits.called_name(body[index])
-        if name is None or name.rsplit(".", 1)[-1] not in _SETUP_CALLS:
-            break
-        index += 1
-    return index
-
-
-def _names_at(units: Sequence[Parsed], unit: int, index: int, ctx: Context) -> Names:
+def _names_at(units: Sequence[Parsed], unit: int, index: int, taken: dict[str, set[str]]) -> Names:
     before: list[Binding] = []
     after: list[Binding] = []
     for u, parsed in enumerate(units):
         for i, stmt in enumerate(parsed.module.body):
             if edits.is_import(stmt):
                 (before if (u, i) < (unit, index) else after).extend(bindings_of(stmt))
-    return Names(before, after, ctx.taken)
-
-
-def _insertion(units: Sequence[Parsed], inserts: list[Edit], ctx: Context, seeds: dict[int, int],
-               outcome: Outcome) -> Insertion | None:
-    targets = [(e.unit, e.finding.line) for e in inserts]
-    in_notebook = bool(units) and units[0].unit.cell is not None
-    point = notebook.seed_point(units, targets, needs_tf=ctx.tf_or_keras, tf1=ctx.tf1) if in_notebook else None
-    unit, imports_at, index = point or insertion_point(units, targets)
-    names = _names_at(units, unit, imports_at, ctx)
-    code: list[str] = []
-    for kind in INSERTIONS:
-        group = [e for e in inserts if e.kind == kind]
-        if not group:
-            continue
-        lines = _setup_code(kind, names, ctx, seeds.get(id(group[0]), ctx.seed))
-        if lines is None:
-            outcome.skipped += [(e.finding, "cannot import what the fix needs without rebinding a name this "
-                                 "file uses") for e in group]
-            continue
-        code += lines
-        outcome.applied += group
-        if kind == "determinism":
-            outcome.notes.append(DETERMINISM_NOTE)
-    if not code:
-        return None
-    newline = units[unit].newline
-    imports = [edits.statement(line, newline) for line in names.added]
-    setup = [edits.statement(line, newline) for line in code]
-    body = units[unit].module.body
-    if 0 < index < len(body) and edits.is_import(body[index - 1]) and _blank_before(body[index]):
-        # The file keeps a blank line between its imports and its code: so does the set-up block.
-        setup[0] = setup[0].with_changes(leading_lines=[cst.EmptyLine(newline=cst.Newline(newline))])
-    elif in_notebook and index == len(body) and notebook.blank_line_style(body):
-        setup[0] = setup[0].with_changes(leading_lines=[cst.EmptyLine(newline=cst.Newline(newline))])
-    return Insertion(unit, imports_at, imports, index, setup)
+    return Names(before, after, taken)
 
 
 def _blank_before(stmt: cst.BaseStatement) -> bool:
@@ -375,32 +377,25 @@ def _blank_before(stmt: cst.BaseStatement) -> bool:
     return bool(lines) and lines[0].comment is None
 
 
-def _setup_code(kind: str, names: Names, ctx: Context, seed: int) -> list[str] | None:
-    if kind == "global-seed":
-        return _seed_code(names, ctx)
-    if kind == "global-generator":
-        setter = names.access(["tensorflow.random.set_global_generator"])
-        generator = names.access(["tensorflow.random.Generator"])
-        if setter is None or generator is None:
-            return None
-        return [f"{setter}({generator}.from_seed({seed}))"]
-    enable = names.access(["tensorflow.config.experimental.enable_op_determinism"])
-    return None if enable is None else [f"{enable}()"]
+class _Rewrite(cst.CSTTransformer):
+    """Node changes by identity, and new statements spliced around statements by identity."""
 
+    def __init__(self, changes: dict[int, list[Change]], inserts: _Inserts) -> None:
+        super().__init__()
+        self.changes = changes
+        self.inserts = inserts
 
-def _seed_code(names: Names, ctx: Context) -> list[str] | None:
-    """The global seed: keras' set_random_seed seeds Python, NumPy and TF at once. TF1 graph code
-    and files without TF or Keras get the seeds of the domains they use instead."""
-    if ctx.tf_or_keras and not ctx.tf1:
-        wanted = [["keras.utils.set_random_seed", "tensorflow.keras.utils.set_random_seed",
-                   "tf_keras.utils.set_random_seed"]]
-    else:
-        wanted = [["tensorflow.compat.v1.set_random_seed"]] if ctx.tf1 else []
-        if "numpy" in ctx.domains:
-            wanted.append(["numpy.random.seed"])
-        if "python" in ctx.domains or ("keras" in ctx.domains and ctx.keras_follows == "python"):
-            wanted.append(["random.seed"])
-    calls = [names.access(qnames) for qnames in wanted]
-    if not calls or any(call is None for call in calls):
-        return None
-    return [f"{call}({ctx.seed})" for call in calls]
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+        for change in self.changes.get(id(original_node), ()):
+            updated_node = change(updated_node)
+        if isinstance(original_node, (cst.Module, cst.IndentedBlock)):
+            assert isinstance(updated_node, (cst.Module, cst.IndentedBlock))
+            body: list[cst.BaseStatement] = []
+            for old, new in zip(original_node.body, updated_node.body, strict=True):
+                body += self.inserts.before.get(id(old), [])
+                body.append(new)
+                body += self.inserts.after.get(id(old), [])
+            if isinstance(original_node, cst.Module) and not original_node.body:
+                body += self.inserts.at_end
+            updated_node = updated_node.with_changes(body=body)
+        return updated_node

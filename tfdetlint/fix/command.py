@@ -20,11 +20,12 @@ from tfdetlint.config import Settings
 from tfdetlint.engine import check_bytes
 from tfdetlint.fileio import NotReadable, read_regular
 from tfdetlint.findings import Finding
-from tfdetlint.fix.codemod import Edit
 from tfdetlint.fix.fixer import FixError, fix_bytes
 from tfdetlint.fix.notebook import cell_text, code_cells
 from tfdetlint.fix.textfile import read_python
 from tfdetlint.fix.writer import WriteRefused, digest, is_read_only, write_atomically
+from tfdetlint.orchestrate import collect_findings, index_for
+from tfdetlint.project import ProjectIndex
 from tfdetlint.project import digest as content_digest
 from tfdetlint.report import reporters
 from tfdetlint.runner import options_for
@@ -37,24 +38,26 @@ class FileReport:
     path: str
     original: bytes = b""
     new: bytes | None = None
-    applied: list[Edit] = field(default_factory=list)
-    hidden: list[Edit] = field(default_factory=list)
+    applied: list[Finding] = field(default_factory=list)
+    hidden: list[Finding] = field(default_factory=list)
     skipped: list[tuple[Finding, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     remaining: list[Finding] = field(default_factory=list)
     error: str | None = None
 
 
-def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings, unsafe: bool) -> FileReport:
-    """Fix one file in memory, re-checking after each pass; nothing is written here."""
+def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings, unsafe: bool,
+             project: ProjectIndex | None = None) -> FileReport:
+    """Fix one file in memory, re-checking after each pass with the run's project index (so the
+    re-check sees the project's seeding helpers as the check did); nothing is written here."""
     report = FileReport(str(path), original=raw, remaining=findings)
     options = options_for(path, settings)
     current = raw
+    done: set[tuple[str, str, str]] = set()  # a fix already applied is not applied again
     for _ in range(MAX_PASSES):
-        if not report.remaining:
-            break  # nothing left to fix: spare the (costly) libcst parse of a pass with no edits
+        todo = [f for f in report.remaining if f.fix is None or (f.code, f.api, f.fix.kind.value) not in done]
         try:
-            result = fix_bytes(current, str(path), report.remaining, options, settings.seed, unsafe)
+            result = fix_bytes(current, str(path), todo, settings.seed, unsafe)
         except FixError as exc:
             if current is raw:
                 report.error = str(exc)
@@ -64,33 +67,37 @@ def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings
             report.error = f"internal error while fixing, file left unchanged: {type(exc).__name__}: {exc}"
             report.new, report.applied, report.remaining = None, [], findings
             return report
-        report.hidden = result.hidden
+        report.hidden = result.outcome.hidden
         report.skipped = result.outcome.skipped
+        report.notes += [n for n in result.outcome.notes if n not in report.notes]
         if result.new is None:
             break
         report.applied += result.outcome.applied
-        report.notes += [n for n in result.outcome.notes if n not in report.notes]
+        done.update((f.code, f.api, f.fix.kind.value) for f in result.outcome.applied if f.fix is not None)
         current = result.new
-        report.remaining = [f for f in check_bytes(current, str(path), options) if settings.is_selected(f.code, path)]
+        report.remaining = [f for f in check_bytes(current, str(path), options, project)
+                            if settings.is_selected(f.code, path)]
     report.new = current if current != raw else None
     return report
 
 
 def run_fix(args: argparse.Namespace, settings: Settings) -> int:
-    from tfdetlint.cli import collect_findings
-
+    project = index_for(args.paths, settings)
     analysed: dict[str, str] = {}  # path -> digest of the bytes the findings come from
-    findings = collect_findings(args, settings, analysed)
+    findings = collect_findings(args.paths, settings, jobs=args.jobs, use_cache=not args.no_cache, project=project,
+                                digests=analysed)
+    record = getattr(args, "record_findings", None)  # the CLI keeps the files' bytes (--fix-only)
+    if record is not None:
+        record(findings)
     by_path: dict[str, list[Finding]] = {}
     for finding in findings:
         by_path.setdefault(finding.path, []).append(finding)
-    catalogue = load_catalogue()
     reports: list[FileReport] = []
     for path_text, found in by_path.items():
-        if not any(catalogue.rules[f.code].fix != "none" for f in found if f.code in catalogue.rules):
+        if not any(f.fix is not None for f in found):
             reports.append(FileReport(path_text, remaining=found))
             continue
-        reports.append(_process(Path(path_text), found, settings, args, analysed.get(path_text)))
+        reports.append(_process(Path(path_text), found, settings, args, project, analysed.get(path_text)))
     err = sys.stderr
     for report in reports:
         if report.error is not None:
@@ -101,7 +108,7 @@ def run_fix(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _process(path: Path, found: list[Finding], settings: Settings, args: argparse.Namespace,
-             analysed: str | None) -> FileReport:
+             project: ProjectIndex, analysed: str | None) -> FileReport:
     try:
         raw = read_regular(path)
         read_only = not args.diff and is_read_only(path)
@@ -113,7 +120,7 @@ def _process(path: Path, found: list[Finding], settings: Settings, args: argpars
         # The findings describe other bytes: edits placed by them could land anywhere.
         return FileReport(str(path), remaining=found,
                           error="file changed since it was checked; not fixed (run tfdetlint again)")
-    report = fix_file(path, raw, found, settings, args.unsafe_fixes)
+    report = fix_file(path, raw, found, settings, args.unsafe_fixes, project)
     if report.new is None or args.diff:
         return report
     if read_only:
@@ -169,7 +176,7 @@ def _finish_diff(reports: list[FileReport], err: TextIO) -> int:
 
 
 def _summary(reports: Sequence[FileReport], remaining: Sequence[Finding], verb: str) -> list[str]:
-    fixed = sum(len({id(e.finding) for e in r.applied}) for r in reports if r.new is not None)
+    fixed = sum(len(r.applied) for r in reports if r.new is not None)
     files = sum(1 for r in reports if r.new is not None)
     lines: list[str] = []
     if verb == "fixed":

@@ -5,21 +5,6 @@ from __future__ import annotations
 import libcst as cst
 
 
-def int_expr(value: int) -> cst.BaseExpression:
-    # parse_expression gives `-3` as a UnaryOperation, which a bare Integer cannot hold.
-    return cst.parse_expression(str(value))
-
-
-def dotted_name(node: cst.BaseExpression) -> str | None:
-    """``a.b.c`` for a chain of names and attributes, else None."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        owner = dotted_name(node.value)
-        return None if owner is None else f"{owner}.{node.attr.value}"
-    return None
-
-
 def terminal_name(func: cst.BaseExpression) -> cst.Name | None:
     """The name a call's reported column points at: ``attr`` of ``a.b.attr`` or the bare name."""
     if isinstance(func, cst.Attribute):
@@ -130,8 +115,18 @@ def is_import(stmt: cst.CSTNode) -> bool:
     return False
 
 
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a chain of names and attributes, else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        owner = dotted_name(node.value)
+        return None if owner is None else f"{owner}.{node.attr.value}"
+    return None
+
+
 def called_name(stmt: cst.CSTNode) -> str | None:
-    """``a.b.f`` for a statement that is just the call ``a.b.f(...)``."""
+    """``a.b.f`` for a statement that is just the call ``a.b.f(...)`` (notebook seed placement)."""
     if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
         expr = stmt.body[0]
         if isinstance(expr, cst.Expr) and isinstance(expr.value, cst.Call):

@@ -14,15 +14,12 @@ from typing import Any
 
 import libcst as cst
 
-from tfdetlint.analysis import collect
-from tfdetlint.catalogue import Catalogue, load_catalogue
-from tfdetlint.checks.program import unseeded_domain
-from tfdetlint.engine import Options
+from tfdetlint.catalogue import load_catalogue
 from tfdetlint.findings import Finding
 from tfdetlint.fix import notebook
-from tfdetlint.fix.codemod import Context, Edit, Outcome, apply, plan
+from tfdetlint.fix.codemod import Outcome, apply
 from tfdetlint.fix.cst_guard import CannotRewrite, keep_layout
-from tfdetlint.fix.imports import imports_any, imports_tf1, module_level_names
+from tfdetlint.fix.imports import module_level_names
 from tfdetlint.fix.locate import Parsed, Unit, parse_unit
 from tfdetlint.fix.textfile import dominant_newline, read_python
 from tfdetlint.sources import SourceError, load_notebook
@@ -39,40 +36,36 @@ class FileFix:
     path: str
     new: bytes | None
     outcome: Outcome
-    hidden: list[Edit] = field(default_factory=list)
     diff_texts: list[tuple[str, str, str]] = field(default_factory=list)  # (label, before, after)
 
 
-def fix_bytes(raw: bytes, path: str, findings: Sequence[Finding], options: Options, seed: int,
-              unsafe: bool) -> FileFix:
-    """Raises ``FixError`` when the file cannot be fixed safely."""
+def fix_bytes(raw: bytes, path: str, findings: Sequence[Finding], seed: int, unsafe: bool) -> FileFix:
+    """Apply the fix intents the findings of these bytes carry. Raises ``FixError`` when the file
+    cannot be fixed safely."""
     if path.endswith(".ipynb"):
-        return _fix_notebook(raw, path, findings, options, seed, unsafe)
-    return _fix_python(raw, path, findings, options, seed, unsafe)
+        return _fix_notebook(raw, path, findings, seed, unsafe)
+    return _fix_python(raw, path, findings, seed, unsafe)
 
 
-def _fix_python(raw: bytes, path: str, findings: Sequence[Finding], options: Options, seed: int,
-                unsafe: bool) -> FileFix:
+def _fix_python(raw: bytes, path: str, findings: Sequence[Finding], seed: int, unsafe: bool) -> FileFix:
     try:
         text = read_python(raw, path)
     except SourceError as exc:
         raise FixError(str(exc)) from exc
     parsed = _parse(Unit(text.text, text.newline))
-    ctx = _context(text.text, path, options, seed, notebook=False)
-    outcome, hidden = _run([parsed], findings, ctx, unsafe)
+    outcome = apply([parsed], findings, load_catalogue(), seed, unsafe, _taken(text.text, path))
     new_text = keep_layout(text.text, outcome.texts[0])
     if new_text == text.text:
-        return FileFix(path, None, outcome, hidden)
+        return FileFix(path, None, outcome)
     _must_compile(new_text, path)
     try:
         new = text.encode(new_text)
     except UnicodeEncodeError as exc:
         raise FixError(f"the fixed code cannot be encoded as {text.encoding}: {exc}") from exc
-    return FileFix(path, new, outcome, hidden, [(path, text.text, new_text)])
+    return FileFix(path, new, outcome, [(path, text.text, new_text)])
 
 
-def _fix_notebook(raw: bytes, path: str, findings: Sequence[Finding], options: Options, seed: int,
-                  unsafe: bool) -> FileFix:
+def _fix_notebook(raw: bytes, path: str, findings: Sequence[Finding], seed: int, unsafe: bool) -> FileFix:
     try:
         source = load_notebook(raw, path)
         nb: Any = json.loads(raw.decode("utf-8-sig"))
@@ -87,8 +80,7 @@ def _fix_notebook(raw: bytes, path: str, findings: Sequence[Finding], options: O
             parsed.append(parse_unit(Unit(notebook.python_of(original), dominant_newline(original), index)))
         except (cst.ParserSyntaxError, RecursionError, CannotRewrite):
             continue  # findings in this cell are reported as not fixable
-    ctx = _context(source.text, path, options, seed, notebook=True)
-    outcome, hidden = _run(parsed, findings, ctx, unsafe)
+    outcome = apply(parsed, findings, load_catalogue(), seed, unsafe, _taken(source.text, path))
     diffs: list[tuple[str, str, str]] = []
     for unit, printed in zip(parsed, outcome.texts, strict=True):
         new_text = keep_layout(unit.unit.text, printed)
@@ -104,10 +96,10 @@ def _fix_notebook(raw: bytes, path: str, findings: Sequence[Finding], options: O
         notebook.set_cell_text(cell, restored)
         diffs.append((f"{path}:cell {unit.unit.cell}", original, restored))
     if not diffs:
-        return FileFix(path, None, outcome, hidden)
+        return FileFix(path, None, outcome)
     if layout is None:
         raise FixError("the notebook's JSON layout cannot be reproduced exactly, so it is not rewritten")
-    return FileFix(path, layout.dump(nb), outcome, hidden, diffs)
+    return FileFix(path, layout.dump(nb), outcome, diffs)
 
 
 def _parse(unit: Unit) -> Parsed:
@@ -121,18 +113,6 @@ def _parse(unit: Unit) -> Parsed:
         raise FixError(str(exc)) from exc
 
 
-def _run(parsed: list[Parsed], findings: Sequence[Finding], ctx: Context,
-         unsafe: bool) -> tuple[Outcome, list[Edit]]:
-    catalogue = load_catalogue()
-    planned, skipped = plan(findings, parsed, ctx, catalogue)
-    chosen = [e for e in planned if e.safety == "safe" or unsafe]
-    hidden = [e for e in planned if e.safety == "unsafe" and not unsafe]
-    outcome = apply(parsed, chosen, ctx)
-    outcome.skipped = skipped + outcome.skipped
-    outcome.hidden = hidden
-    return outcome, hidden
-
-
 def _must_compile(text: str, label: str, flags: int = 0) -> None:
     try:
         with warnings.catch_warnings():
@@ -142,23 +122,12 @@ def _must_compile(text: str, label: str, flags: int = 0) -> None:
         raise FixError(f"the fix would produce code that does not parse ({exc}); file left unchanged") from exc
 
 
-def _context(text: str, path: str, options: Options, seed: int, *, notebook: bool) -> Context:
-    catalogue: Catalogue = load_catalogue()
+def _taken(text: str, path: str) -> dict[str, set[str]]:
+    """Module-level names and what they are bound to: an inserted import must not rebind one."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(text, filename=path)
     except (SyntaxError, ValueError) as exc:
         raise FixError(f"cannot parse: {exc}") from exc
-    facts = collect(tree, catalogue, notebook=notebook, keras_version=options.keras_version,
-                    force_script=options.force_script)
-    domains = frozenset(d for c in facts.calls if (d := unseeded_domain(c, facts, catalogue)))
-    return Context(
-        seed=seed,
-        is_script=facts.is_script,
-        tf1=imports_tf1(tree),
-        tf_or_keras=imports_any(tree, {"tensorflow", "keras", "tf_keras"}),
-        domains=domains,
-        keras_follows=facts.keras_domain_follows,
-        taken=module_level_names(tree),
-    )
+    return module_level_names(tree)

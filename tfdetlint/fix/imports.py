@@ -179,27 +179,3 @@ def _module_level_nodes(body: Iterable[ast.AST]) -> Iterable[ast.AST]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             continue  # their bodies bind local names
         stack.extend(ast.iter_child_nodes(node))
-
-
-def imports_tf1(tree: ast.Module) -> bool:
-    """Whether the file is TF1 graph code: it imports ``tensorflow.compat.v1`` itself."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import) and any(_is_v1(a.name) for a in node.names):
-            return True
-        if isinstance(node, ast.ImportFrom) and not node.level and node.module and (
-                _is_v1(node.module) or any(_is_v1(f"{node.module}.{a.name}") for a in node.names)):
-            return True
-    return False
-
-
-def _is_v1(name: str) -> bool:
-    return name in ("tensorflow.compat.v1", "tensorflow._api.v2.compat.v1") or name.startswith("tensorflow.compat.v1.")
-
-
-def imports_any(tree: ast.Module, roots: set[str]) -> bool:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import) and any(a.name.split(".", 1)[0] in roots for a in node.names):
-            return True
-        if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".", 1)[0] in roots:
-            return True
-    return False

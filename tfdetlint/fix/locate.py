@@ -1,4 +1,4 @@
-"""Parse one unit of code (a file, or a notebook cell) with libcst and find flagged nodes by position.
+"""Parse one unit of code (a file, or a notebook cell) with libcst and find an intent's nodes by position.
 
 The checker reports a call at the first character of its called name (``normal`` in
 ``tf.random.normal(...)``), 1-based; libcst positions are 0-based characters, like editors.
@@ -17,8 +17,6 @@ from tfdetlint.fix.edits import terminal_name
 
 Pos = tuple[int, int]  # (1-based line, 0-based character column)
 
-_REPEATING = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Lambda)
-_RUNNERS = {"run"}  # absl's app.run(main) and tf.compat.v1.app.run(main) call main once
 
 
 @dataclass(frozen=True)
@@ -38,6 +36,14 @@ class Parsed:
     parents: Mapping[cst.CSTNode, cst.CSTNode]
     calls: dict[Pos, cst.Call] = field(default_factory=dict)
     assigns: dict[Pos, cst.BaseSmallStatement] = field(default_factory=dict)
+    statements: dict[Pos, cst.BaseStatement] = field(default_factory=dict)
+
+    def statement_of(self, node: cst.CSTNode) -> cst.BaseStatement | None:
+        """The statement (line or compound) that holds ``node``."""
+        current: cst.CSTNode | None = node
+        while current is not None and not isinstance(current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            current = self.parents.get(current)
+        return current
 
     def statement_index(self, line: int) -> int:
         """Index in ``module.body`` of the top-level statement that holds ``line``."""
@@ -68,6 +74,12 @@ class _Index(cst.CSTVisitor):
         start = self.parsed.positions[node].start
         self.parsed.assigns.setdefault((start.line, start.column), node)
 
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            start = self.parsed.positions[node].start
+            self.parsed.statements.setdefault((start.line, start.column), node)
+        return super().on_visit(node)
+
     def visit_Assign(self, node: cst.Assign) -> None:
         self._assign(node)
 
@@ -81,60 +93,3 @@ def parse_unit(unit: Unit) -> Parsed:
     parsed = Parsed(unit, wrapper.module, wrapper.resolve(PositionProvider), wrapper.resolve(ParentNodeProvider))
     wrapper.module.visit(_Index(parsed))
     return parsed
-
-
-def runs_once(node: cst.CSTNode, units: list[Parsed], where: Parsed, depth: int = 0) -> bool:
-    """Whether ``node`` is evaluated once per program run: at module level outside loops, or in a
-    top-level function that is called exactly once from such a place.
-
-    A fixed seed in code that runs many times would give every run the same numbers; those fixes
-    are only offered as unsafe.
-    """
-    child = node
-    parent = where.parents.get(child)
-    while parent is not None and not isinstance(parent, cst.Module):
-        if isinstance(parent, _REPEATING) and not (isinstance(parent, cst.For) and child is parent.iter):
-            return False
-        if isinstance(parent, cst.ClassDef) and child is parent.body:
-            return False  # a method: called any number of times
-        if isinstance(parent, cst.FunctionDef) and child is parent.body:
-            return depth < 3 and _called_once(parent, units, where, depth)
-        child, parent = parent, where.parents.get(parent)
-    return True
-
-
-def _called_once(func: cst.FunctionDef, units: list[Parsed], where: Parsed, depth: int) -> bool:
-    if not isinstance(where.parents.get(func), cst.Module):
-        return False  # nested in a function, class or if/try block: not worth modelling
-    uses = [(parsed, name) for parsed in units for name in _names(parsed.module, func.name.value) if name is not func.name]
-    if len(uses) != 1:
-        return False
-    parsed, name = uses[0]
-    call = parsed.parents.get(name)
-    if isinstance(call, cst.Arg):  # app.run(main)
-        runner = parsed.parents.get(call)
-        if not (isinstance(runner, cst.Call) and runner.args and runner.args[0] is call):
-            return False
-        last = terminal_name(runner.func)
-        if last is None or last.value not in _RUNNERS:
-            return False
-        call = runner
-    elif not (isinstance(call, cst.Call) and call.func is name):
-        return False
-    return runs_once(call, units, parsed, depth + 1)
-
-
-def _names(module: cst.Module, value: str) -> list[cst.Name]:
-    found: list[cst.Name] = []
-
-    class _Finder(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            if node.value == value:
-                found.append(node)
-
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
-            node.value.visit(self)  # `obj.main` is not the function `main`
-            return False
-
-    module.visit(_Finder())
-    return found

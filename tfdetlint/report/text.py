@@ -49,10 +49,13 @@ def statistics(findings: list[Finding], catalogue: Catalogue) -> str:
 
 def statistics_rows(findings: list[Finding], catalogue: Catalogue) -> list[dict[str, object]]:
     counts: dict[str, int] = {}
+    fixable: set[str] = set()  # codes with a finding here that --fix fixes (each finding says)
     for finding in findings:
         counts[finding.code] = counts.get(finding.code, 0) + 1
+        if finding.fixable == "safe":
+            fixable.add(finding.code)
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return [
-        {"code": code, "name": catalogue.rules[code].name, "count": n, "fixable": catalogue.rules[code].fix == "safe"}
+        {"code": code, "name": catalogue.rules[code].name, "count": n, "fixable": code in fixable}
         for code, n in rows
     ]
