@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 from _helpers import GOOD, REPO, cli
 
-from tfdetlint import cli as cli_module
 from tfdetlint.cli import main
 from tfdetlint.fileio import NotReadable, read_regular
 from tfdetlint.fix import cst_guard
@@ -78,14 +77,16 @@ def test_file_edited_between_check_and_fix_is_not_fixed(tmp_path: Path, monkeypa
     path.write_bytes(GOOD)
     edited = GOOD.replace(b"import tensorflow as tf\n", b"import tensorflow as tf\nimport numpy as np\n"
                           b"h = np.random.default_rng(7)\n")
-    real = cli_module.collect_findings
+    from tfdetlint.fix import command as fix_command
+
+    real = fix_command.collect_findings
 
     def collect_then_edit(*args: object, **kwargs: object) -> object:
         found = real(*args, **kwargs)  # type: ignore[arg-type]
         path.write_bytes(edited)  # someone saves the file after tfdetlint read it
         return found
 
-    monkeypatch.setattr(cli_module, "collect_findings", collect_then_edit)
+    monkeypatch.setattr(fix_command, "collect_findings", collect_then_edit)
     code = main(["check", "--isolated", "--no-cache", "--fix", str(path)])
     assert path.read_bytes() == edited  # the seed 7 is not overwritten, nothing inserted
     assert code == 1 and "changed since it was checked" in capsys.readouterr().err

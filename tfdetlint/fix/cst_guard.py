@@ -66,8 +66,10 @@ def _child(text: str) -> None:
         cst.parse_module(text)
 
 
-def probe(text: str, timeout: float = PROBE_TIMEOUT_S) -> str | None:
-    """Parse ``text`` in a child process; why it failed (crash, time limit), or None if it did not."""
+def probe(text: str, timeout: float | None = None) -> str | None:
+    """Parse ``text`` in a child process; why it failed (crash, time limit), or None if it did not.
+    ``timeout`` defaults to ``PROBE_TIMEOUT_S`` as it is when called (settable)."""
+    timeout = PROBE_TIMEOUT_S if timeout is None else timeout
     # fork: the child has libcst loaded already; elsewhere a fresh interpreter
     context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else multiprocessing.get_context("spawn")
     child = context.Process(target=_child, args=(text,), daemon=True)
