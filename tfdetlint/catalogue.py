@@ -123,6 +123,7 @@ class OrderApi:
     param_pos: int | None
     value: str
     source: str = ""
+    unless: tuple[ArgCondition, ...] = ()  # arguments that keep the order (read_config=ReadConfig(shuffle_seed=1))
 
 
 @dataclass(frozen=True)
@@ -362,7 +363,8 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
         for name in _names(entry):
             setters[name] = Setter(name, frozenset(entry["domains"]), entry["seed_param"], entry["seed_pos"])
     order_apis = _group(
-        (name, OrderApi(name, e["rule"], e["param"], e.get("param_pos"), e["value"], e.get("source", "")))
+        (name, OrderApi(name, e["rule"], e["param"], e.get("param_pos"), e["value"], e.get("source", ""),
+                        _conditions(e.get("unless"), None)))
         for e in order.get("api", [])
         for name in _names(e)
     )

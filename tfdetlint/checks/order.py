@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
-from tfdetlint.analysis.randomness import is_stateful
+from tfdetlint.analysis.randomness import is_stateful, matches
 from tfdetlint.analysis.values import Known
 from tfdetlint.arguments import Hidden, argument, source_text
 from tfdetlint.catalogue import Catalogue, OrderApi
@@ -64,6 +64,8 @@ def _reordering(call: ResolvedCall, entry: OrderApi, facts: FileFacts) -> RawFin
     cannot know, reported with what it depends on."""
     value = argument(call.node, entry.param, entry.param_pos)
     if isinstance(value, Hidden) or value is None:
+        return None
+    if any(matches(call.node, condition) for condition in entry.unless):
         return None
     fact = facts.values.of(value, call.site.scope)
     written = source_text(value)
