@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -130,6 +128,8 @@ def probe_tensorflow(timeout: float = 120.0, python: str | None = None,
 
 
 def cpu_info(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, Any]:
+    import platform  # here, not at import: `tfdetlint check` builds this command's parser too
+
     model = platform.processor() or None
     flags: set[str] = set()
     try:
@@ -180,6 +180,8 @@ def environment(env: Mapping[str, str] | None = None) -> dict[str, str | None]:
 
 
 def packages() -> dict[str, Any]:
+    import importlib.metadata  # slow to import; only `tfdetlint env` needs it
+
     versions: dict[str, str] = {}
     for dist in importlib.metadata.distributions():
         name = dist.metadata["Name"]
@@ -191,6 +193,8 @@ def packages() -> dict[str, Any]:
 
 
 def fingerprint(timeout: float = 120.0) -> dict[str, Any]:
+    import platform
+
     installed = packages()["versions"]
     return {
         "schema": SCHEMA,
