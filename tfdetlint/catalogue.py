@@ -180,6 +180,7 @@ class EnvironmentApis:
     """Family TFD6xx (environment.toml): listings, where order becomes data, settings, distribution."""
 
     listings: Mapping[str, bool] = field(default_factory=dict)  # name -> sorted(...) orders its result
+    listing_iterators: frozenset[str] = frozenset()  # listings that return an iterator, not a list
     dataset_sinks: frozenset[str] = frozenset()
     vocabulary_sinks: frozenset[str] = frozenset()
     split_sinks: frozenset[str] = frozenset()
@@ -220,6 +221,7 @@ class Catalogue:
     seeded_test_bases: frozenset[str]
     test_main_calls: frozenset[str]
     runners: frozenset[str]
+    flag_parsers: frozenset[str]
     own_graph_builders: frozenset[str]
     env_setters: frozenset[str]
     train_op_builders: frozenset[str]
@@ -424,6 +426,7 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
         seeded_test_bases=frozenset(tests["seeded_bases"]),
         test_main_calls=frozenset(tests["main_calls"]),
         runners=frozenset(program["runners"]),
+        flag_parsers=frozenset(program["flag_parsers"]),
         own_graph_builders=frozenset(program["own_graph_builders"]),
         env_setters=frozenset(program["env_setters"]),
         train_op_builders=frozenset(program["train_op_builders"]),
@@ -447,6 +450,8 @@ def _environment(data: Mapping[str, Any]) -> EnvironmentApis:
     return EnvironmentApis(
         listings={name: bool(entry.get("sortable", False)) for entry in data.get("listing", [])
                   for name in entry["names"]},
+        listing_iterators=frozenset(name for entry in data.get("listing", []) if entry.get("returns") == "iterator"
+                                    for name in entry["names"]),
         dataset_sinks=frozenset(sinks.get("datasets", [])),
         vocabulary_sinks=frozenset(sinks.get("vocabularies", [])),
         split_sinks=frozenset(sinks.get("splits", [])),

@@ -15,13 +15,14 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from tfdetlint.catalogue import Catalogue, load_catalogue
 from tfdetlint.config import Configurations, Settings, check_selectors
-from tfdetlint.findings import FileScope, Finding
+from tfdetlint.findings import Finding
+from tfdetlint.orchestrate import Collected
 from tfdetlint.report import ALIASES, FORMATS, LINE_FORMATS, ReportContext, render_report
 from tfdetlint.report.full import render_scope_notes
 from tfdetlint.report.help import with_help
@@ -210,13 +211,6 @@ def base_settings(args: argparse.Namespace, configs: Configurations) -> Settings
 
 
 # ---- running
-
-
-@dataclass
-class Collected:
-    findings: list[Finding]
-    scopes: dict[str, FileScope] = field(default_factory=dict)
-    sources: dict[str, bytes] = field(default_factory=dict)  # read from stdin
 
 
 class ProgressLine:

@@ -11,11 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tfdetlint import __version__, machine
-from tfdetlint.cache import Cache
 from tfdetlint.catalogue import load_catalogue, rule_doc_path
 from tfdetlint.check_command import (
     STDIN,
-    Collected,
     ProgressLine,
     UsageError,
     add_output_arguments,
@@ -29,10 +27,7 @@ from tfdetlint.check_command import (
     wants_scopes,
 )
 from tfdetlint.config import ConfigError, Configurations, Settings
-from tfdetlint.discovery import find_files
-from tfdetlint.engine import problem
-from tfdetlint.orchestrate import collect_findings
-from tfdetlint.project import project_roots
+from tfdetlint.orchestrate import Collected, collect_findings
 
 COMMANDS = ("check", "rule", "rules", "verify", "trace", "env")
 
@@ -105,35 +100,17 @@ def settings_for(args: argparse.Namespace) -> Settings:
     return base_settings(args, args.configs)
 
 
-def collect(args: argparse.Namespace, settings: Settings, digests: dict[str, str] | None = None) -> Collected:
-    """Findings (selected per file, by its own configuration) and how the analysed files were read.
-
-    ``digests``, when given, receives each analysed path's content digest (``project.digest``)."""
-    from tfdetlint.runner import run
-
+def collect(args: argparse.Namespace, settings: Settings) -> Collected:
+    """Findings (selected per file, by its own configuration) and how the analysed files were read."""
     configs: Configurations = getattr(args, "configs", None) or configurations(args)
     if args.paths == [STDIN]:
         return read_stdin(args, configs, settings)
-    paths = args.paths or [Path(".")]
-    files, problems = find_files(paths, settings, configs.for_folder)
-    cache = None
-    scopes = wants_scopes(args)
-    if not args.no_cache and not scopes:  # the cache keeps findings, not scopes
-        directory = settings.cache_dir or (settings.root / ".tfdetlint_cache")
-        cache = Cache(directory, salt=load_catalogue().digest)
-        cache.check_directory()
-    roots = project_roots(sorted(paths), settings.root if settings.config_file else None)
     progress = ProgressLine(sys.stderr)
     try:
-        result = run(files, settings, jobs=args.jobs, cache=cache, roots=roots, settings_for=configs.for_path,
-                     progress=progress if progress.enabled else None)
+        return collect_findings(args.paths, settings, configs=configs, jobs=args.jobs, use_cache=not args.no_cache,
+                                scopes=wants_scopes(args), progress=progress if progress.enabled else None)
     finally:
         progress.close()
-    if digests is not None:
-        digests.update(result.digests)
-    found = [problem(p.path, p.message) for p in problems] + result.findings
-    selected = sorted(f for f in found if configs.for_path(Path(f.path)).is_selected(f.code, Path(f.path)))
-    return Collected(selected, result.scopes)
 
 
 def check_output_file(path: Path | None) -> None:
@@ -179,7 +156,8 @@ def command_verify(args: argparse.Namespace) -> int:
     except ImportError:
         print("tfdetlint verify is not available in this installation", file=sys.stderr)
         return 2
-    findings = collect_findings(args.paths, settings, jobs=args.jobs, use_cache=not args.no_cache)
+    findings = collect_findings(args.paths, settings, configs=args.configs, jobs=args.jobs,
+                                use_cache=not args.no_cache).findings
     return int(run_verify_command(findings, args.device, args.timeout, args.format, sys.stdout,
                                   use_cache=not args.no_cache))
 

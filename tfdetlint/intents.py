@@ -24,6 +24,7 @@ from functools import cached_property
 from typing import Any
 
 from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
+from tfdetlint.analysis.values import FlagDefinition
 from tfdetlint.arguments import argument, is_none, source_text
 from tfdetlint.catalogue import Catalogue, RandomApi
 
@@ -37,6 +38,8 @@ class FixKind(str, Enum):
     REPLACE_SEED = "replace-seed"  # a seed from the clock becomes a fixed one
     FLIP_ARGUMENT = "flip-argument"  # deterministic=False -> True, sloppy=True -> False
     FLIP_ATTRIBUTE = "flip-attribute"  # options.deterministic = False -> True
+    WRAP_SORTED = "wrap-sorted"  # glob.glob(p) -> sorted(glob.glob(p))
+    LIST_TO_SORTED = "list-to-sorted"  # list(path.glob(p)) -> sorted(path.glob(p))
 
 
 class Safety(str, Enum):
@@ -159,8 +162,6 @@ class SeedSource:
 class _TreeIndex:
     imports: list[ast.Import | ast.ImportFrom] = field(default_factory=list)
     parse_args: list[ast.Assign] = field(default_factory=list)  # `args = parser.parse_args()`
-    flag_defs: list[ast.Call] = field(default_factory=list)  # absl `flags.DEFINE_integer("seed", ...)`
-    arguments: list[ast.Call] = field(default_factory=list)  # argparse `add_argument("--seed", ...)`
 
 
 @dataclass
@@ -186,23 +187,7 @@ class Program:
                 if (len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and isinstance(value, ast.Call)
                         and isinstance(value.func, ast.Attribute) and value.func.attr == "parse_args"):
                     index.parse_args.append(stmt)
-            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-                node = stmt.value
-                if (isinstance(node.func, ast.Attribute) and node.args and isinstance(node.args[0], ast.Constant)
-                        and isinstance(node.args[0].value, str) and _SEED_FLAG.match(node.args[0].value)):
-                    if node.func.attr in ("DEFINE_integer", "DEFINE_int"):
-                        index.flag_defs.append(node)
-                    elif node.func.attr == "add_argument" and node.args[0].value.startswith("-"):
-                        index.arguments.append(node)
         return index
-
-    @cached_property
-    def names(self) -> dict[str, list[ast.Name]]:
-        found: dict[str, list[ast.Name]] = {}
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Name):
-                found.setdefault(node.id, []).append(node)
-        return found
 
     def parent(self, node: ast.AST) -> ast.AST | None:
         """The node's parent, found by descending from the module along positions."""
@@ -231,9 +216,21 @@ class Program:
             current = self.parent(current)
         return None
 
+    def rebinds(self, builtin: str) -> bool:
+        """Whether the file binds a builtin's name itself (a fix that calls it would call that)."""
+        return builtin in self.bound_names
+
     @cached_property
-    def top_functions(self) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
-        return {n.name: n for n in self.tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    def bound_names(self) -> frozenset[str]:
+        found: set[str] = set()
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                found.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found.add(node.name)
+            elif isinstance(node, ast.alias):
+                found.add((node.asname or node.name).split(".")[0])
+        return frozenset(found)
 
     @cached_property
     def imports_tf(self) -> bool:
@@ -252,40 +249,6 @@ class Program:
                 return True
         return False
 
-    # ---- runs once
-    def runs_once(self, node: ast.AST, depth: int = 0) -> bool:
-        """Whether the node is evaluated once per run: at module level outside loops, or in a
-        top-level function called once from such a place (``main()``, ``app.run(main)``)."""
-        child: ast.AST = node
-        parent = self.parent(child)
-        while parent is not None:
-            if isinstance(parent, (ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda)):
-                return False
-            if isinstance(parent, (ast.For, ast.AsyncFor)) and child is not parent.iter and child not in parent.orelse:
-                return False
-            if isinstance(parent, ast.ClassDef) and child in parent.body:
-                return False  # a method: called any number of times
-            if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and child in parent.body:
-                return depth < 4 and self._called_once(parent, depth)
-            child, parent = parent, self.parent(parent)
-        return True
-
-    def _called_once(self, function: ast.FunctionDef | ast.AsyncFunctionDef, depth: int) -> bool:
-        if self.top_functions.get(function.name) is not function:
-            return False  # nested, or in an if/try block: not modelled
-        uses = self.names.get(function.name, [])
-        if len(uses) != 1:
-            return False
-        use = uses[0]
-        call = self.parent(use)
-        if isinstance(call, ast.Call) and call.func is use:
-            return self.runs_once(call, depth + 1)
-        if isinstance(call, ast.Call) and call.args and call.args[0] is use:
-            runner = self.facts.by_node.get(id(call))
-            if runner is not None and runner.api in ("absl.app.run", "tensorflow.app.run"):
-                return self.runs_once(call, depth + 1)
-        return False
-
     # ---- the seed
     @cached_property
     def setters(self) -> list[ResolvedCall]:
@@ -301,6 +264,11 @@ class Program:
                 found.append(call)
         return found
 
+    @property
+    def once_setters(self) -> list[ResolvedCall]:
+        """The setters that run once: seeding placed after one in a loop would run every step."""
+        return [c for c in self.setters if c.runs_once]
+
     def _from_entropy(self, expr: ast.expr) -> bool:
         for node in ast.walk(expr):
             found = self.facts.by_node.get(id(node)) if isinstance(node, ast.Call) else None
@@ -314,15 +282,10 @@ class Program:
         assert isinstance(seed, ast.expr)
         return seed
 
-    @cached_property
+    @property
     def flags_main(self) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         """The function absl's ``app.run`` runs once flags are parsed."""
-        for call in self.facts.calls:
-            if call.api in ("absl.app.run", "tensorflow.app.run") and call.node.args:
-                first = call.node.args[0]
-                if isinstance(first, ast.Name) and first.id in self.top_functions:
-                    return self.top_functions[first.id]
-        return None
+        return self.facts.flags_main
 
     @cached_property
     def seed(self) -> SeedSource:
@@ -364,12 +327,13 @@ class Program:
                 return stmt.targets[0].id
         return None
 
+    def _seed_flag(self, parser: str) -> FlagDefinition | None:
+        return next((d for d in self.facts.values.flag_definitions()
+                     if d.parser == parser and _SEED_FLAG.match(d.name) and d.kind in (None, "integer")), None)
+
     def _absl_seed_flag(self) -> str | None:
-        for node in self.index.flag_defs:
-            name = node.args[0]
-            assert isinstance(name, ast.Constant)
-            return f"FLAGS.{name.value!s}" if self._binds_flags() else None
-        return None
+        flag = self._seed_flag("absl")
+        return f"FLAGS.{flag.name}" if flag is not None and self._binds_flags() else None
 
     def _binds_flags(self) -> bool:
         for stmt in self.tree.body:
@@ -380,19 +344,13 @@ class Program:
         return False
 
     def _argparse_seed(self) -> SeedSource | None:
-        if not self.index.arguments or not self.index.parse_args:
+        flag = self._seed_flag("argparse")
+        if flag is None or not self.index.parse_args:
             return None
-        node = self.index.arguments[0]
-        named = next((k.value for k in node.keywords if k.arg == "dest"), None)
-        if isinstance(named, ast.Constant) and isinstance(named.value, str):
-            dest = named.value
-        else:
-            assert isinstance(node.args[0], ast.Constant)
-            dest = str(node.args[0].value).lstrip("-").replace("-", "_")
         parse = self.index.parse_args[0]
         target = parse.targets[0]
         assert isinstance(target, ast.Name)
-        return SeedSource(f"{target.id}.{dest}", "local", self.function_of(parse), parse.lineno)
+        return SeedSource(f"{target.id}.{flag.name}", "local", self.function_of(parse), parse.lineno)
 
     def seed_at(self, node: ast.AST, *, after: bool = False) -> str | None:
         """The program's seed expression if it can be written at ``node`` (``after``: right after
@@ -427,7 +385,7 @@ class Program:
     def seeded_per_call(self, call: ResolvedCall) -> bool:
         """A splitter that runs once gets its own ``random_state`` (TFD304's fix), not a global seed."""
         entry = _random_entry(call.api, "TFD304", self.catalogue)
-        return entry is not None and entry.rule == "TFD304" and self.runs_once(call.node)
+        return entry is not None and entry.rule == "TFD304" and call.runs_once
 
     @cached_property
     def missing(self) -> tuple[str, ...]:
@@ -449,10 +407,11 @@ class Program:
     @cached_property
     def seed_anchor(self) -> tuple[Anchor, ast.stmt | None]:
         """Where program seeding goes, and the statement it is anchored to (None: module top)."""
-        if self.setters:
-            own = [c for c in self.setters if self.function_of(c.node) is self.function_of(self.setters[0].node)]
-            if len(self.setters) == 1 and self._extendable(self.setters[0]):
-                call = self.setters[0]
+        once = self.once_setters
+        if once:
+            own = [c for c in once if self.function_of(c.node) is self.function_of(once[0].node)]
+            if len(self.setters) == 1 and self._extendable(once[0]):
+                call = once[0]
                 return Anchor(AnchorKind.REPLACE_CALL, _pos(report_pos(call.node))), self.statement_of(call.node)
             last = self.statement_of(own[-1].node)
             if last is not None:
@@ -511,9 +470,11 @@ class Program:
         found = [c for c in self.facts.calls if c.reached and c.api.rsplit(".", 1)[-1] in _DISABLERS]
         return self.statement_of(found[-1].node) if found else None
 
-    def covers(self, node: ast.AST) -> bool:
-        """Whether seeding at the anchor runs before ``node`` (program order, as far as we model it)."""
-        anchor, statement = self.seed_anchor
+    def covers(self, node: ast.AST, anchor: Anchor | None = None, statement: ast.stmt | None = None) -> bool:
+        """Whether code placed at ``anchor`` (default: the seeding anchor) runs before ``node``
+        (program order, as far as we model it)."""
+        if anchor is None:
+            anchor, statement = self.seed_anchor
         if statement is None:
             return True
         line = getattr(statement, "end_lineno", None) or statement.lineno
@@ -643,8 +604,7 @@ def _generator(raw: Any, program: Program) -> FixIntent | None:
     if call is None:
         return None
     script = call.in_script(program.facts)
-    once = program.runs_once(call.node)
-    safety = Safety.SAFE if once else Safety.UNSAFE
+    safety = Safety.SAFE if call.runs_once else Safety.UNSAFE
     if call.api.endswith(".get_global_generator"):
         # Setting the global generator when a library is imported changes it for every caller.
         anchor, _ = program.seed_anchor
@@ -737,11 +697,14 @@ def _determinism(raw: Any, program: Program) -> FixIntent | None:
         return FixIntent(FixKind.ENABLE_DETERMINISM, Safety.UNSAFE, "seed the program and enable op determinism",
                          seed=program.anchor_seed(), domains=seeders, anchor=anchor, notes=tuple(notes))
     anchor, _ = program.seed_anchor
-    last = program.statement_of(program.setters[-1].node) if program.setters else None
+    once = program.once_setters
+    last = program.statement_of(once[-1].node) if once else None
     if last is not None:
         anchor = Anchor(AnchorKind.AFTER, _stmt_loc(last))
     elif anchor.kind is AnchorKind.REPLACE_CALL:
         anchor = Anchor(AnchorKind.AFTER_IMPORTS)
+    if not program.covers(call.node, anchor, last):
+        return None  # enabled after the training it is for: the finding would stay
     return FixIntent(FixKind.ENABLE_DETERMINISM, Safety.UNSAFE, "enable op determinism", anchor=anchor,
                      notes=tuple(notes))
 
@@ -766,6 +729,27 @@ def _flip_attribute(raw: Any, program: Program) -> FixIntent | None:
                      target=Loc(node.lineno, node.col_offset), literal="False")
 
 
+def _sorted_listing(raw: Any, program: Program) -> FixIntent | None:
+    call = _call_of(raw, program)
+    env = program.catalogue.environment
+    if call is None or not env.listings.get(call.api, False):
+        return None  # os.walk, os.scandir: sorting what they return does not order the files
+    if program.rebinds("sorted"):
+        return None
+    outer = program.parent(call.node)
+    if (isinstance(outer, ast.Call) and isinstance(outer.func, ast.Name) and outer.func.id == "list"
+            and len(outer.args) == 1 and not outer.keywords and outer.args[0] is call.node):
+        # Already read whole into a list: sorting it instead changes nothing else.
+        return FixIntent(FixKind.LIST_TO_SORTED, Safety.SAFE, "sort it: list(...) -> sorted(...)",
+                         target=_pos(report_pos(outer)))
+    iterated = isinstance(outer, (ast.comprehension, ast.For, ast.AsyncFor)) and outer.iter is call.node
+    if call.api in env.listing_iterators and not iterated:
+        return FixIntent(FixKind.WRAP_SORTED, Safety.UNSAFE, "wrap it in sorted(...)", target=_pos(report_pos(call.node)),
+                         notes=("sorted(...) turns the listing's iterator into a list: it is read whole, "
+                                "and next() on it no longer works",))
+    return FixIntent(FixKind.WRAP_SORTED, Safety.SAFE, "wrap it in sorted(...)", target=_pos(report_pos(call.node)))
+
+
 BUILDERS: dict[str, FixBuilder] = {
     **{code: _seed_program for code in _PROGRAM_RULES},
     "TFD105": _generator,
@@ -776,6 +760,7 @@ BUILDERS: dict[str, FixBuilder] = {
     "TFD401": _flip,
     "TFD403": _flip,
     "TFD402": _flip_attribute,
+    "TFD601": _sorted_listing,
 }
 
 

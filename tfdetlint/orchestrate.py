@@ -1,48 +1,63 @@
 """One orchestration layer: from command-line paths and settings to the selected findings.
 
-``check``, ``--fix`` and ``verify`` all start here, so they depend downward on it and never on
-the command-line module.
+``check``, ``--fix`` and ``verify`` all collect through ``collect_findings``, so each file is
+checked under its own nearest configuration whichever command asks, and the commands depend
+downward on this module, never on the command-line one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tfdetlint.cache import Cache
 from tfdetlint.catalogue import load_catalogue
-from tfdetlint.config import Settings
+from tfdetlint.config import Configurations, Settings
 from tfdetlint.discovery import find_files
 from tfdetlint.engine import problem
-from tfdetlint.findings import Finding
+from tfdetlint.findings import FileScope, Finding
 from tfdetlint.project import ProjectIndex, project_roots
 from tfdetlint.runner import project_index
 
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Collected:
+    findings: list[Finding]
+    scopes: dict[str, FileScope] = field(default_factory=dict)
+    sources: dict[str, bytes] = field(default_factory=dict)  # read from stdin
+    digests: dict[str, str] = field(default_factory=dict)  # path -> digest of the bytes analysed
+
 
 def roots_for(paths: Sequence[Path], settings: Settings) -> tuple[Path, ...]:
-    return project_roots(list(paths), settings.root if settings.config_file else None)
+    return project_roots(sorted(paths), settings.root if settings.config_file else None)
 
 
-def collect_findings(paths: Sequence[Path], settings: Settings, *, jobs: int | None = None,
-                     use_cache: bool = True, project: ProjectIndex | None = None,
-                     digests: dict[str, str] | None = None) -> list[Finding]:
-    """Every selected finding in ``paths`` (folders are walked), sorted. ``project``: the index
-    of the project's seeding helpers to use (the fixer passes its own to re-check with it);
-    ``digests``, when given, receives each analysed path's content digest (checked at write)."""
+def collect_findings(paths: Sequence[Path], settings: Settings, *, configs: Configurations | None = None,
+                     jobs: int | None = None, use_cache: bool = True, project: ProjectIndex | None = None,
+                     scopes: bool = False, progress: Progress | None = None) -> Collected:
+    """Every selected finding in ``paths`` (folders are walked), sorted, with each analysed file's
+    content digest (checked again when a fix is written). ``configs`` gives each file its nearest
+    configuration (else ``settings`` applies everywhere); ``project``: the index of the project's
+    seeding helpers to use (the fixer passes its own, to re-check with the same one)."""
     from tfdetlint.runner import run
 
     paths = list(paths) or [Path(".")]
-    files, problems = find_files(paths, settings)
+    files, problems = find_files(paths, settings, configs.for_folder if configs is not None else None)
     cache = None
-    if use_cache:
+    if use_cache and not scopes:  # the cache keeps findings, not scopes
         directory = settings.cache_dir or (settings.root / ".tfdetlint_cache")
         cache = Cache(directory, salt=load_catalogue().digest)
         cache.check_directory()
-    result = run(files, settings, jobs=jobs, cache=cache, roots=roots_for(paths, settings), project=project)
-    if digests is not None:
-        digests.update(result.digests)
+    settings_for = configs.for_path if configs is not None else None
+    result = run(files, settings, jobs=jobs, cache=cache, roots=roots_for(paths, settings), project=project,
+                 settings_for=settings_for, progress=progress)
     found = [problem(p.path, p.message) for p in problems] + result.findings
-    return sorted(f for f in found if settings.is_selected(f.code, Path(f.path)))
+    own = settings_for or (lambda _path: settings)
+    selected = sorted(f for f in found if own(Path(f.path)).is_selected(f.code, Path(f.path)))
+    return Collected(selected, result.scopes, digests=dict(result.digests))
 
 
 def index_for(paths: Sequence[Path], settings: Settings) -> ProjectIndex:

@@ -124,3 +124,19 @@ def test_show_files_and_show_settings(tfd, two_projects: Path) -> None:  # type:
     assert shown.code == 0
     assert f"config-file = {two_projects / 'b' / 'pyproject.toml'}" in shown.out
     assert "select = ['TFD3']" in shown.out
+
+
+def test_fix_uses_each_files_own_configuration(tfd, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: `--fix` collects through the same path as `check`, so a sub-project's own
+    `select` and `seed` hold for its files whichever folder the command starts from."""
+    (tmp_path / "pyproject.toml").write_text("[tool.tfdetlint]\nseed = 11\n")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "pyproject.toml").write_text('[tool.tfdetlint]\nseed = 7\n')
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "pyproject.toml").write_text('[tool.tfdetlint]\nselect = ["TFD3"]\n')
+    for name in ("a", "b"):
+        (tmp_path / name / "train.py").write_text(HAZARD)
+    result = tfd(tmp_path, "a", "b", "--fix")
+    assert result.code == 0, result.err
+    assert "set_random_seed(7)" in (tmp_path / "a" / "train.py").read_text()
+    assert (tmp_path / "b" / "train.py").read_text() == HAZARD  # TFD1/TFD5 are not selected there

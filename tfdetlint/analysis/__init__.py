@@ -59,6 +59,9 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
     order = ProgramOrder(model.resolver, model.graph, model.values, catalogue, path=path, project=project)
     order.run_module()
     calls = sorted(order.calls.values(), key=lambda r: (r.node.lineno, r.node.col_offset))
+    once = order.runs_once()
+    for call in calls:
+        call.runs_once = not call.site.in_loop and model.symbols.event_scope(call.site.scope) in once
     Contexts(model.resolver, model.graph, catalogue).mark(calls, order.seeded_scopes)
     test_reason = test_module_reason(model.resolver, catalogue, path, notebook)
     is_test = test_reason is not None
@@ -79,6 +82,10 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
         if dead:
             for call in calls:
                 call.unreferenced = any(s in dead for s in scope_chain(model.symbols.scopes, call.site.scope))
+    flags_main = next((node for c in calls if c.api in catalogue.flag_parsers and c.reached
+                       and (target := model.graph.runs_now(c.site, c)) is not None
+                       and isinstance(node := model.symbols.scopes[target].node, (ast.FunctionDef, ast.AsyncFunctionDef))),
+                      None)
     hint = project.keras_hint(path) if project is not None else None
     version, keras_reason = keras.infer(model.symbols, keras_version, hint)
     return FileFacts(
@@ -96,6 +103,7 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
         by_node={id(c.node): c for c in calls},
         helpers=order.helpers,
         helper_randomness=order.draws,
+        flags_main=flags_main,
     )
 
 

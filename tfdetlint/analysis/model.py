@@ -130,6 +130,7 @@ class ResolvedCall:
     parallel_line: int | None = None  # line of the map that runs this call in parallel
     gradient: bool = False
     unreferenced: bool = False  # in a module-level function nothing in the file refers to
+    runs_once: bool = False  # evaluated exactly once per run (not in a loop, nor in code called repeatedly)
     session_without_train_op: bool = False  # Session.run in a file that builds no training op
 
     @property
@@ -170,6 +171,8 @@ class FileFacts:
     # randomness that runs in the project's own modules this file calls (TFD501, TFD404)
     helper_randomness: list[tuple[ResolvedCall, Effect]] = field(default_factory=list)
     dependencies: dict[str, str] = field(default_factory=dict)  # project file -> content digest
+    # the function absl's app.run runs once flags are parsed (where FLAGS.seed can be read)
+    flags_main: ast.FunctionDef | ast.AsyncFunctionDef | None = None
 
 
 def report_pos(node: ast.Call) -> Pos:

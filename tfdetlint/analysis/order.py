@@ -53,6 +53,10 @@ class ProgramOrder:
         self.reached_from_top: set[int] = set()
         self.estimator_seeded = graph.estimator_seeded()
         self.deferred: list[int] = []  # model_fns handed to an Estimator, run when it trains
+        # Per scope entered from the module top: the calls that entered it, and whether each can
+        # enter it more than once (in a loop, or as a callback whose caller decides).
+        self.entries: dict[int, dict[int, tuple[int, bool]]] = {}
+        self._from_top = False
 
     def _seeded_test_scopes(self) -> set[int]:
         seeded: set[int] = set()
@@ -63,7 +67,9 @@ class ProgramOrder:
 
     # ---- running
     def run_module(self) -> State:
+        self._from_top = True
         final = self.enter(0, State())
+        self._from_top = False
         self.reached_from_top = set(self.visited)
         for scope in self.scopes:
             if scope.id not in self.visited and scope.kind in ("function", "lambda"):
@@ -120,12 +126,14 @@ class ProgramOrder:
         if builder and event.keyword == "model_fn":
             self.deferred.append(code)  # the Estimator calls model_fn inside train(), after input_fn
             return
+        self._entered_by(code, event.call, event.scope, repeats=True)
         self.enter(code, state)
         if event.keyword == "input_fn":
             self._run_deferred(state)
 
     def _run_deferred(self, state: State) -> None:
         for deferred in self.deferred:
+            self._entered_by(deferred, None, 0, repeats=True)
             self.enter(deferred, state)
 
     def _on_call(self, site: CallSite, state: State) -> State:
@@ -137,6 +145,7 @@ class ProgramOrder:
             self.calls[id(site)] = resolved
         target = self.g.runs_now(site, resolved)
         if target is not None:
+            self._entered_by(target, site.node, site.scope, repeats=site.in_loop)
             return self.enter(target, state)
         if resolved is None:
             return state
@@ -146,6 +155,33 @@ class ProgramOrder:
         if effect.determinism:
             self.det_anywhere = True
         return effect.apply(state)
+
+    def _entered_by(self, target: int, call: ast.Call | None, scope: int, *, repeats: bool) -> None:
+        if not self._from_top:
+            return  # code nothing at the top reaches never runs in the program
+        callers = self.entries.setdefault(target, {})
+        # `app.run(main)` both runs `main` now and hands it over: the run counts, not the handing.
+        key = id(call)
+        caller = self.g.w.event_scope(scope)
+        earlier = callers.get(key)
+        callers[key] = (caller, repeats and (earlier is None or earlier[1]))
+
+    def runs_once(self) -> set[int]:
+        """The scopes that run exactly once per run of the program: the module, and code entered
+        from exactly one call that runs once and is not in a loop. Methods and callbacks that
+        several places (or a library's callers) may call are not."""
+        once: set[int] = {0}
+        changed = True
+        while changed:  # a fixpoint rather than recursion: call chains can be long and cyclic
+            changed = False
+            for scope, callers in self.entries.items():
+                if scope in once or len(callers) != 1:
+                    continue
+                caller, repeats = next(iter(callers.values()))
+                if not repeats and caller in once:
+                    once.add(scope)
+                    changed = True
+        return once
 
     def _skipped_by_default(self, site: CallSite) -> bool:
         """Inside `if FLAGS.seed:` with the flag's default falsy: a default run never gets here."""

@@ -245,9 +245,24 @@ class SymbolTable:
     visit_AsyncFor = _visit_loop
 
     def visit_While(self, node: ast.While, scope: int, in_tape: bool, in_loop: bool) -> None:
-        self.walk(node.test, scope, in_tape, in_loop)
+        self.walk(node.test, scope, in_tape, True)  # tested before every iteration
         self.walk_all(node.body, scope, in_tape, True)
         self.walk_all(node.orelse, scope, in_tape, in_loop)
+
+    def _visit_comprehension(self, node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp, scope: int,
+                             in_tape: bool, in_loop: bool) -> None:
+        # Only the first iterable is evaluated once; the element, the conditions and the inner
+        # iterables run once per item. Targets stay unbound: they live in the comprehension's scope.
+        for index, generator in enumerate(node.generators):
+            self.walk(generator.iter, scope, in_tape, in_loop if index == 0 else True)
+            self.walk_all(generator.ifs, scope, in_tape, True)
+        parts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        self.walk_all(parts, scope, in_tape, True)
+
+    visit_ListComp = _visit_comprehension
+    visit_SetComp = _visit_comprehension
+    visit_DictComp = _visit_comprehension
+    visit_GeneratorExp = _visit_comprehension
 
     def visit_If(self, node: ast.If, scope: int, in_tape: bool, in_loop: bool) -> None:
         if scope == 0 and is_main_guard(node.test):

@@ -13,7 +13,7 @@ import ast
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from tfdetlint.analysis.model import LAST
 from tfdetlint.analysis.resolve import Resolver
@@ -43,12 +43,25 @@ class Unknown:
 ValueFact = Known | Unknown
 
 
+@dataclass(frozen=True)
+class FlagDefinition:
+    """A command-line flag: absl ``flags.DEFINE_integer("seed", 0, ...)`` or argparse
+    ``parser.add_argument("--seed", ...)``, read as ``FLAGS.seed`` / ``args.seed``."""
+
+    name: str  # the attribute the parsed value is read as
+    default: ast.expr | None  # None: not given (argparse's default depends on the action)
+    parser: Literal["absl", "argparse"]
+    kind: str | None  # absl's DEFINE_ suffix ("integer", "bool", ...); None for argparse
+    node: ast.Call
+
+
 class ValueFacts:
     def __init__(self, resolver: Resolver, symbols: SymbolTable, catalogue: Catalogue) -> None:
         self.r = resolver
         self.w = symbols
         self.c = catalogue
         self._flags: dict[str, ast.expr] | None = None
+        self._definitions: list[FlagDefinition] | None = None
 
     # ---- values
     def of(self, expr: ast.expr, scope: int, depth: int = 0) -> ValueFact:
@@ -132,26 +145,37 @@ class ValueFacts:
 
     def flag_defaults(self) -> dict[str, ast.expr]:
         """``flags.DEFINE_bool("debug", False, ...)`` and ``parser.add_argument("--debug", default=...)``."""
-        if self._flags is not None:
-            return self._flags
-        found: dict[str, ast.expr] = {}
+        if self._flags is None:
+            self._flags = {d.name: d.default for d in self.flag_definitions() if d.default is not None}
+        return self._flags
+
+    def flag_definitions(self) -> list[FlagDefinition]:
+        """Every command-line flag the module defines, in file order (the first of a name counts)."""
+        if self._definitions is not None:
+            return self._definitions
+        found: dict[str, FlagDefinition] = {}
         for site in self.w.sites:
-            node = site.node
-            if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
-                continue
-            name = node.args[0].value
-            func = self.r.value_of(node.func, site.scope)
-            qname = func.qname or ""
-            keyword_default = next((k.value for k in node.keywords if k.arg == "default"), None)
-            if qname.startswith(_FLAG_MODULES) or qname.startswith("tensorflow.compat.v1.flags.DEFINE_"):
-                default = node.args[1] if len(node.args) > 1 else keyword_default
-                if default is not None:
-                    found.setdefault(name, default)
-            elif isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument" \
-                    and name.startswith("--") and keyword_default is not None:
-                found.setdefault(name[2:].replace("-", "_"), keyword_default)
-        self._flags = found
-        return found
+            definition = self._definition(site.node, site.scope)
+            if definition is not None:
+                found.setdefault(definition.name, definition)
+        self._definitions = list(found.values())
+        return self._definitions
+
+    def _definition(self, node: ast.Call, scope: int) -> FlagDefinition | None:
+        if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
+            return None
+        name = node.args[0].value
+        keyword_default = next((k.value for k in node.keywords if k.arg == "default"), None)
+        qname = self.r.value_of(node.func, scope).qname or ""
+        if qname.startswith(_FLAG_MODULES) or qname.startswith("tensorflow.compat.v1.flags.DEFINE_"):
+            default = node.args[1] if len(node.args) > 1 else keyword_default
+            kind = qname.rsplit("DEFINE_", 1)[1]
+            return FlagDefinition(name, default, "absl", "integer" if kind in ("integer", "int") else kind, node)
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument" and name.startswith("--"):
+            dest = next((k.value.value for k in node.keywords if k.arg == "dest" and isinstance(k.value, ast.Constant)
+                         and isinstance(k.value.value, str)), name[2:].replace("-", "_"))
+            return FlagDefinition(dest, keyword_default, "argparse", None, node)
+        return None
 
     # ---- seeds from entropy
     def entropy_in(self, expr: ast.expr, scope: int, depth: int = 0) -> str | None:

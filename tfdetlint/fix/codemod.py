@@ -31,7 +31,8 @@ SEEDERS: dict[str, tuple[str, ...]] = {
 _SEEDER_ORDER = ("all", "tf1", "tf", "numpy", "python")
 _DETERMINISM = ("tensorflow.config.experimental.enable_op_determinism",)
 _NODE_KINDS = frozenset({FixKind.SEED_ARGUMENT, FixKind.FROM_SEED, FixKind.REPLACE_SEED,
-                         FixKind.FLIP_ARGUMENT, FixKind.FLIP_ATTRIBUTE})
+                         FixKind.FLIP_ARGUMENT, FixKind.FLIP_ATTRIBUTE, FixKind.WRAP_SORTED,
+                         FixKind.LIST_TO_SORTED})
 _NO_IMPORT = "cannot import what the fix needs without rebinding a name this file uses"
 Change = Callable[[cst.CSTNode], cst.CSTNode]
 
@@ -159,7 +160,8 @@ def _plan(finding: Finding, intent: FixIntent, units: Sequence[Parsed], allocato
         node: cst.CSTNode | None = (parsed.assigns if intent.kind is FixKind.FLIP_ATTRIBUTE else parsed.calls).get(where)
         if node is None:
             return "cannot find the flagged code"
-        change = _change_for(intent, _seed_value(intent, allocator, seed))
+        seeds = intent.kind in (FixKind.SEED_ARGUMENT, FixKind.REPLACE_SEED, FixKind.FROM_SEED)
+        change = _change_for(intent, _seed_value(intent, allocator, seed) if seeds else None)
         changes.setdefault(unit, {}).setdefault(id(node), []).append(change)
         return None
     anchor = intent.anchor
@@ -205,8 +207,8 @@ def _seed_value(intent: FixIntent, allocator: SeedAllocator, seed: int) -> str:
 
 
 # --------------------------------------------------------------------------------------- node edits
-def _change_for(intent: FixIntent, seed: str) -> Change:
-    value = cst.parse_expression(seed)
+def _change_for(intent: FixIntent, seed: str | None) -> Change:
+    value = cst.parse_expression(seed if seed is not None else "None")
 
     def seed_argument(node: cst.CSTNode) -> cst.CSTNode:
         assert isinstance(node, cst.Call)
@@ -232,8 +234,19 @@ def _change_for(intent: FixIntent, seed: str) -> Change:
             return node
         return node.with_changes(value=cst.Name(_negate(intent.literal)))
 
+    def wrap_sorted(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Call)
+        return cst.Call(func=cst.Name("sorted"), args=[cst.Arg(node)])
+
+    def list_to_sorted(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Call)
+        if not (isinstance(node.func, cst.Name) and node.func.value == "list"):
+            return node
+        return node.with_changes(func=cst.Name("sorted"))
+
     return {FixKind.SEED_ARGUMENT: seed_argument, FixKind.REPLACE_SEED: seed_argument, FixKind.FROM_SEED: from_seed,
-            FixKind.FLIP_ARGUMENT: flip_argument, FixKind.FLIP_ATTRIBUTE: flip_attribute}[intent.kind]
+            FixKind.FLIP_ARGUMENT: flip_argument, FixKind.FLIP_ATTRIBUTE: flip_attribute,
+            FixKind.WRAP_SORTED: wrap_sorted, FixKind.LIST_TO_SORTED: list_to_sorted}[intent.kind]
 
 
 def _negate(literal: str | None) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tfdetlint.catalogue import load_catalogue
-from tfdetlint.config import Settings
+from tfdetlint.config import Configurations, Settings
 from tfdetlint.engine import check_bytes
 from tfdetlint.fileio import NotReadable, read_regular
 from tfdetlint.findings import Finding
@@ -83,9 +83,11 @@ def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings
 
 def run_fix(args: argparse.Namespace, settings: Settings) -> int:
     project = index_for(args.paths, settings)
-    analysed: dict[str, str] = {}  # path -> digest of the bytes the findings come from
-    findings = collect_findings(args.paths, settings, jobs=args.jobs, use_cache=not args.no_cache, project=project,
-                                digests=analysed)
+    configs: Configurations | None = getattr(args, "configs", None)
+    collected = collect_findings(args.paths, settings, configs=configs, jobs=args.jobs, use_cache=not args.no_cache,
+                                 project=project)
+    findings = collected.findings
+    analysed = collected.digests  # path -> digest of the bytes the findings come from
     record = getattr(args, "record_findings", None)  # the CLI keeps the files' bytes (--fix-only)
     if record is not None:
         record(findings)
@@ -97,7 +99,8 @@ def run_fix(args: argparse.Namespace, settings: Settings) -> int:
         if not any(f.fix is not None for f in found):
             reports.append(FileReport(path_text, remaining=found))
             continue
-        reports.append(_process(Path(path_text), found, settings, args, project, analysed.get(path_text)))
+        own = configs.for_path(Path(path_text)) if configs is not None else settings  # its seed, its selection
+        reports.append(_process(Path(path_text), found, own, args, project, analysed.get(path_text)))
     err = sys.stderr
     for report in reports:
         if report.error is not None:
