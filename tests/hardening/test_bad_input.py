@@ -381,7 +381,7 @@ def test_internal_error_outside_the_files_exits_2(tmp_path: Path, monkeypatch: p
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug in discovery")
 
-    monkeypatch.setattr("tfdetlint.cli.find_files", broken)  # the check command's discovery
+    monkeypatch.setattr("tfdetlint.orchestrate.find_files", broken)  # discovery, for every command
     (tmp_path / "good.py").write_bytes(GOOD)
     assert cli_module.main(["check", "--isolated", "--no-cache", str(tmp_path)]) == 2
     assert "internal error: RuntimeError: simulated bug in discovery" in capsys.readouterr().err

@@ -104,6 +104,9 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
         helpers=order.helpers,
         helper_randomness=order.draws,
         flags_main=flags_main,
+        call_nodes=[site.node for site in model.symbols.sites],
+        assigns=model.symbols.assigns,
+        set_displays=model.symbols.set_displays,
     )
 
 

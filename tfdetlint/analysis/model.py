@@ -171,6 +171,10 @@ class FileFacts:
     # randomness that runs in the project's own modules this file calls (TFD501, TFD404)
     helper_randomness: list[tuple[ResolvedCall, Effect]] = field(default_factory=list)
     dependencies: dict[str, str] = field(default_factory=dict)  # project file -> content digest
+    # Every call, assignment and set display of the module, from the symbols walk (for TFD6xx)
+    call_nodes: list[ast.Call] = field(default_factory=list)
+    assigns: list[ast.Assign] = field(default_factory=list)
+    set_displays: list[ast.Set | ast.SetComp] = field(default_factory=list)
     # the function absl's app.run runs once flags are parsed (where FLAGS.seed can be read)
     flags_main: ast.FunctionDef | ast.AsyncFunctionDef | None = None
 

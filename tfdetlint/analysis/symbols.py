@@ -36,6 +36,9 @@ class SymbolTable:
         self.imports: set[str] = set()
         self.import_names: set[str] = set()  # full dotted names imported (for Keras version hints)
         self.param_defaults: dict[tuple[int, str], ast.expr] = {}  # (function scope, name) -> default
+        # Nodes the TFD6xx rules look for, gathered on this walk so they need no walk of their own.
+        self.assigns: list[ast.Assign] = []
+        self.set_displays: list[ast.Set | ast.SetComp] = []
         self._with_items: list[ast.expr] = []
         self._guards: list[ast.expr] = []
         self.keras2_only: str | None = None  # a Keras-2-only API spelled in the file
@@ -174,6 +177,7 @@ class SymbolTable:
         return (node.end_lineno or node.lineno, node.end_col_offset or 0)
 
     def visit_Assign(self, node: ast.Assign, scope: int, in_tape: bool, in_loop: bool) -> None:
+        self.assigns.append(node)
         self.walk(node.value, scope, in_tape, in_loop)
         for target in node.targets:
             self._assign_target(node, target, node.value, scope, in_tape, in_loop)
@@ -253,6 +257,8 @@ class SymbolTable:
                              in_tape: bool, in_loop: bool) -> None:
         # Only the first iterable is evaluated once; the element, the conditions and the inner
         # iterables run once per item. Targets stay unbound: they live in the comprehension's scope.
+        if isinstance(node, ast.SetComp):
+            self.set_displays.append(node)
         for index, generator in enumerate(node.generators):
             self.walk(generator.iter, scope, in_tape, in_loop if index == 0 else True)
             self.walk_all(generator.ifs, scope, in_tape, True)
@@ -263,6 +269,10 @@ class SymbolTable:
     visit_SetComp = _visit_comprehension
     visit_DictComp = _visit_comprehension
     visit_GeneratorExp = _visit_comprehension
+
+    def visit_Set(self, node: ast.Set, scope: int, in_tape: bool, in_loop: bool) -> None:
+        self.set_displays.append(node)
+        self.walk_all(node.elts, scope, in_tape, in_loop)
 
     def visit_If(self, node: ast.If, scope: int, in_tape: bool, in_loop: bool) -> None:
         if scope == 0 and is_main_guard(node.test):

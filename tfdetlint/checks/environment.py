@@ -46,16 +46,19 @@ class Module:
     def __init__(self, tree: ast.Module, facts: FileFacts, env: EnvironmentApis) -> None:
         self.tree = tree
         self.env = env
-        self.apis = {id(c.node): c.api for c in facts.calls}
+        self.by_node = facts.by_node
         self._followed: set[tuple[int, str]] = set()  # (binding, name) already followed for one value
-        # One walk for every rule of this module; parent links only once a rule needs them.
-        self.nodes: list[ast.AST] = list(ast.walk(tree))
+        # The candidates come from the analysis' walk; parent links (a walk of their own) only
+        # once a rule has a candidate to follow.
+        self.calls = facts.call_nodes
+        self.assigns = facts.assigns
+        self.set_displays = facts.set_displays
         self._parents: dict[int, ast.AST] | None = None
 
     def parent(self, node: ast.AST) -> ast.AST | None:
         if self._parents is None:
             self._parents = {}
-            for parent in self.nodes:
+            for parent in ast.walk(self.tree):
                 for child in ast.iter_child_nodes(parent):
                     self._parents[id(child)] = parent
         return self._parents.get(id(node))
@@ -66,9 +69,14 @@ class Module:
             current = self.parent(current)
         return current or self.tree
 
+    def resolved(self, node: ast.AST) -> str | None:
+        """The API the analysis resolved this call to, if any."""
+        call = self.by_node.get(id(node))
+        return call.api if call is not None else None
+
     def api(self, call: ast.Call) -> str | None:
         """The resolved API, or the builtin's name for an unresolved plain-name call."""
-        found = self.apis.get(id(call))
+        found = self.resolved(call)
         if found is not None:
             return found
         if isinstance(call.func, ast.Name):
@@ -261,9 +269,7 @@ class Module:
 
     def string_sets(self) -> Iterator[ast.expr]:
         """Set displays, set comprehensions and set()/frozenset() calls of evident strings."""
-        for node in self.nodes:
-            if not isinstance(node, (ast.Set, ast.SetComp, ast.Call)):
-                continue
+        for node in [*self.set_displays, *self.calls]:
             display = isinstance(node, ast.Set) and self.strings(node)
             comprehension = isinstance(node, ast.SetComp) and self.str_like(node.elt)
             call = (isinstance(node, ast.Call) and self.api(node) in ("set", "frozenset") and len(node.args) == 1
@@ -275,22 +281,21 @@ class Module:
 
 def _env_writes(module: Module) -> Iterator[tuple[ast.AST, str, ast.expr]]:
     """(node, variable, value) for every write to os.environ with a literal key."""
-    for node in module.nodes:
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if (isinstance(target, ast.Subscript) and _is_environ(target.value)
-                        and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str)):
-                    yield node, target.slice.value, node.value
-        elif isinstance(node, ast.Call):
-            api = module.apis.get(id(node))
-            if api in ("os.environ.setdefault", "os.putenv") and len(node.args) >= 2:
-                key = node.args[0]
-                if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    yield node, key.value, node.args[1]
-            elif api == "os.environ.update":
-                for keyword in node.keywords:
-                    if keyword.arg:
-                        yield node, keyword.arg, keyword.value
+    for assign in module.assigns:
+        for target in assign.targets:
+            if (isinstance(target, ast.Subscript) and _is_environ(target.value)
+                    and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str)):
+                yield assign, target.slice.value, assign.value
+    for node in module.calls:
+        api = module.resolved(node)
+        if api in ("os.environ.setdefault", "os.putenv") and len(node.args) >= 2:
+            key = node.args[0]
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                yield node, key.value, node.args[1]
+        elif api == "os.environ.update":
+            for keyword in node.keywords:
+                if keyword.arg:
+                    yield node, keyword.arg, keyword.value
 
 
 def _is_environ(expr: ast.expr) -> bool:
@@ -361,8 +366,8 @@ def _hash_order(module: Module) -> Iterator[RawFinding]:
                            "this set of strings iterates in an order that follows the per-process hash seed "
                            f"(PYTHONHASHSEED), so it differs in every run, and the order becomes data at {_where(uses)}; "
                            "iterate sorted(...) instead", "builtins.set")
-    for node in module.nodes:
-        if not (isinstance(node, ast.Call) and module.api(node) == "hash" and len(node.args) == 1
+    for node in module.calls:
+        if not (module.api(node) == "hash" and len(node.args) == 1
                 and module.str_like(node.args[0])):
             continue
         use = _hash_use(node, module)
@@ -413,16 +418,15 @@ def _settings(calls: list[ResolvedCall], facts: FileFacts, module: Module, env: 
                                f"ran on line {earlier.node.lineno} before this line (measured: set after an op it is "
                                "ignored); set it before any TF op, or call "
                                "tf.config.experimental.enable_op_determinism()", "os.environ")
-    for node in module.nodes:
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Attribute) and target.attr == "use_locking":
-                    owner = _optimizer_of(target.value, module, settings.get("keras_optimizer_prefix", ""))
-                    if owner:
-                        yield _finding(node, "TFD608",
-                                       f"Keras 3 optimizers have no use_locking (measured: `{owner}` rejects it as an "
-                                       "argument and nothing reads the attribute), so this assignment does nothing; "
-                                       "remove it", owner)
+    for node in module.assigns:
+        for target in node.targets:
+            if isinstance(target, ast.Attribute) and target.attr == "use_locking":
+                owner = _optimizer_of(target.value, module, settings.get("keras_optimizer_prefix", ""))
+                if owner:
+                    yield _finding(node, "TFD608",
+                                   f"Keras 3 optimizers have no use_locking (measured: `{owner}` rejects it as an "
+                                   "argument and nothing reads the attribute), so this assignment does nothing; "
+                                   "remove it", owner)
 
 
 def _tf_op_before(node: ast.AST, calls: list[ResolvedCall], module: Module, settings: Mapping[str, Any]) -> ResolvedCall | None:
@@ -443,7 +447,7 @@ def _optimizer_of(expr: ast.expr, module: Module, prefix: str) -> str | None:
     if not prefix or not isinstance(expr, ast.Name):
         return None
     value = _value_before(expr, module)
-    api = module.apis.get(id(value)) if isinstance(value, ast.Call) else None
+    api = module.resolved(value) if isinstance(value, ast.Call) else None
     return api if api and api.startswith(prefix) else None
 
 
@@ -462,7 +466,7 @@ def _seed_in_loop(calls: list[ResolvedCall], facts: FileFacts, module: Module, c
             (k.value for k in call.node.keywords if k.arg == "seed"), None)
         if seed is None or any(isinstance(n, ast.Name) and n.id in bound for n in ast.walk(seed)):
             continue  # a seed per iteration (per run, per fold) is deliberate
-        inside = [module.apis[id(n)] for n in ast.walk(loop) if isinstance(n, ast.Call) and id(n) in module.apis]
+        inside = [api for n in ast.walk(loop) if isinstance(n, ast.Call) and (api := module.resolved(n)) is not None]
         step = next((api for api in inside if api in env.step_calls), None)
         # What repeats is what draws from TF's stateful random ops: tf.random.* in the loop, or
         # Keras 2 layers (Keras 3 layers keep their own SeedGenerator state across steps).
