@@ -34,7 +34,7 @@ from tfdetlint.engine import problem
 from tfdetlint.orchestrate import collect_findings
 from tfdetlint.project import project_roots
 
-COMMANDS = ("check", "rule", "rules", "verify", "trace", "env")
+COMMANDS = ("check", "rule", "rules", "verify", "trace", "env", "server")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_trace_parser(sub)
     machine.add_parser(sub)
+    from tfdetlint.server.command import add_server_parser
+
+    add_server_parser(sub)
     return parser
 
 
@@ -208,6 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_trace(args)
         if args.command == "env":
             return machine.run_env_command(args)
+        if args.command == "server":
+            from tfdetlint.server.command import run_server_command
+
+            return run_server_command(args)
         return command_check(args)
     except UsageError as exc:
         print(f"tfdetlint: error: {exc}", file=sys.stderr)
