@@ -74,6 +74,16 @@ async def wait_for(client: LanguageClient, uri: str,
     raise AssertionError(f"no diagnostics for {uri} as wanted; last: {client.diagnostics.get(uri)}")
 
 
+async def eventually(what: Callable[[], bool], description: str) -> None:
+    """Wait until ``what()`` holds (messages from the server arrive in their own time)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_S
+    while not what():
+        if loop.time() > deadline:
+            raise AssertionError(f"never happened: {description}")
+        await asyncio.sleep(0.02)
+
+
 def codes(diagnostics: Sequence[types.Diagnostic]) -> list[str]:
     return sorted(str(d.code) for d in diagnostics)
 

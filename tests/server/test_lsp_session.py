@@ -22,6 +22,7 @@ from tests.server.lsp_session import (
     actions_at,
     client,
     codes,
+    eventually,
     has,
     lacks,
     open_text,
@@ -247,3 +248,39 @@ async def test_closing_a_buffer_clears_its_diagnostics(client: LanguageClient, t
     await wait_for(client, uri, has("TFD101"))
     client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     await wait_for(client, uri, lambda d: len(d) == 0)
+
+
+def watched(client: LanguageClient, path: Path, change: types.FileChangeType = types.FileChangeType.Changed) -> None:
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+        changes=[types.FileEvent(uri=path.as_uri(), type=change)]))
+
+
+async def test_files_changed_on_disk_are_watched_and_re_read(client: LanguageClient, tmp_path: Path) -> None:
+    await eventually(lambda: any(r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+                                 for r in client.registrations),  # type: ignore[attr-defined]
+                     "the server asks the editor to watch project files")
+    helper = tmp_path / "seeding.py"
+    helper.write_text("import tensorflow as tf\n\n\ndef seed_everything():\n    tf.random.set_seed(0)\n")
+    script = ("import tensorflow as tf\nfrom seeding import seed_everything\n\nseed_everything()\n"
+              "x = tf.random.normal([2])\n\nif __name__ == '__main__':\n    print(x)\n")
+    uri = open_text(client, tmp_path / "train.py", script)
+    assert "TFD101" not in codes(await wait_for(client, uri, lambda d: True))
+    helper.write_text("def seed_everything():\n    pass\n")  # e.g. a git checkout
+    watched(client, helper)
+    await wait_for(client, uri, has("TFD101"))
+
+
+async def test_a_broken_configuration_is_shown_once_and_its_repair_rechecks(client: LanguageClient,
+                                                                            tmp_path: Path) -> None:
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool.tfdetlint]\nselect = ["TDF"]\n')  # a selector that matches no rule
+    uri = open_text(client, tmp_path / "train.py", SCRIPT)
+    replace_text(client, uri, SCRIPT + "\n", 2)
+    await wait_for(client, uri, lambda d: len(d) == 0)
+    await eventually(lambda: bool(client.messages), "the configuration error is shown")
+    errors = [m for m in client.messages if m.type == types.MessageType.Error]
+    assert len(errors) == 1 and "TDF" in errors[0].message
+    config.write_text('[tool.tfdetlint]\nselect = ["TFD1"]\n')
+    watched(client, config)
+    found = await wait_for(client, uri, has("TFD101"))
+    assert set(codes(found)) == {"TFD101"}

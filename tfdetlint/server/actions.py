@@ -8,7 +8,7 @@ the buffer and sent as line edits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,12 +30,11 @@ QUICK_FIX = types.CodeActionKind.QuickFix.value
 
 @dataclass(frozen=True)
 class EditContext:
-    """How to build edits for this client: its position encoding, whether it takes versioned
-    document changes, and the current version of each document."""
+    """How to build edits for this client: its position encoding, and whether it takes
+    versioned document changes."""
 
     codec: PositionCodec
     document_changes: bool
-    version_of: Callable[[str], int | None]
 
 
 def wanted(kind: str, only: Sequence[str] | None) -> bool:
@@ -72,7 +71,7 @@ def code_actions(snapshot: Snapshot, checked: Checked, uri: str, where: types.Ra
 def fix_all_action(snapshot: Snapshot, checked: Checked, project: ProjectIndex | None,
                    context: EditContext) -> types.CodeAction | None:
     new = fix_all_safe(snapshot.raw, snapshot.path, checked.findings, checked.settings, project)
-    edit = workspace_edit(snapshot.changed_texts(new), context) if new is not None else None
+    edit = workspace_edit(snapshot, snapshot.changed_texts(new), context) if new is not None else None
     if edit is None:
         return None
     return types.CodeAction(title="tfdetlint: fix all safe fixes", kind=FIX_ALL_KIND, edit=edit)
@@ -83,7 +82,7 @@ def _fix_action(snapshot: Snapshot, checked: Checked, finding: Finding, diagnost
     if finding.fix is None or finding.fixable not in ("safe", "unsafe"):
         return None
     new = fix_one(snapshot.raw, snapshot.path, finding, checked.settings)
-    edit = workspace_edit(snapshot.changed_texts(new), context) if new is not None else None
+    edit = workspace_edit(snapshot, snapshot.changed_texts(new), context) if new is not None else None
     if edit is None:
         return None
     unsafe = finding.fixable == "unsafe"
@@ -101,22 +100,23 @@ def _noqa_action(snapshot: Snapshot, uri: str, finding: Finding, diagnostic: typ
     positions = Positions(text, context.codec)
     edit = types.TextEdit(range=positions.whole_line(finding.line - 1), new_text=new_line)
     return types.CodeAction(title=f"Add `# noqa: {finding.code}`", kind=QUICK_FIX, diagnostics=[diagnostic],
-                            edit=_edit({uri: [edit]}, context))
+                            edit=_edit(snapshot, {uri: [edit]}, context))
 
 
-def workspace_edit(changes: dict[str, tuple[str, str]], context: EditContext) -> types.WorkspaceEdit | None:
+def workspace_edit(snapshot: Snapshot, changes: dict[str, tuple[str, str]],
+                   context: EditContext) -> types.WorkspaceEdit | None:
     edits = {uri: text_edits(old, new, Positions(old, context.codec)) for uri, (old, new) in changes.items()}
     edits = {uri: e for uri, e in edits.items() if e}
-    return _edit(edits, context) if edits else None
+    return _edit(snapshot, edits, context) if edits else None
 
 
-def _edit(edits: dict[str, list[types.TextEdit]], context: EditContext) -> types.WorkspaceEdit:
+def _edit(snapshot: Snapshot, edits: dict[str, list[types.TextEdit]], context: EditContext) -> types.WorkspaceEdit:
     if not context.document_changes:
         return types.WorkspaceEdit(changes=edits)
     # Versioned: a client applies the edit only to the text it was computed for.
     return types.WorkspaceEdit(document_changes=[
         types.TextDocumentEdit(
-            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=context.version_of(uri)),
+            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=snapshot.version_of(uri)),
             edits=list(text_edits),
         )
         for uri, text_edits in edits.items()

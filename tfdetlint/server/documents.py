@@ -39,6 +39,13 @@ class Snapshot:
         """Every document diagnostics are published to."""
         return [self.key] if self.cells is None else [cell.uri for cell in self.cells]
 
+    def version_of(self, uri: str) -> int | None:
+        """The version of ``uri`` this snapshot holds: edits built from it are sent for that
+        version, so a client refuses them once the text has moved on."""
+        if self.cells is None:
+            return self.version
+        return next((cell.version for cell in self.cells if cell.uri == uri), None)
+
     def text(self, uri: str) -> str:
         if self.cells is None:
             return self.raw.decode("utf-8", "surrogatepass")

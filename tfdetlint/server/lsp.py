@@ -99,7 +99,7 @@ class TfdetlintServer(LanguageServer):
     def _cell(self, cell: types.NotebookCell) -> CellText:
         document = self.workspace.get_text_document(cell.document)
         code = cell.kind == types.NotebookCellKind.Code and (document.language_id or "python") == "python"
-        return CellText(cell.document, code, document.source)
+        return CellText(cell.document, code, document.source, document.version)
 
     # ---- scheduling
 
@@ -189,9 +189,8 @@ class TfdetlintServer(LanguageServer):
         for uri, found in snapshot.by_uri(findings).items():
             positions = Positions(snapshot.text(uri), codec)
             diagnostics = [to_diagnostic(f, positions, snapshot.is_notebook_json) for f in found]
-            version = snapshot.version if snapshot.cells is None else self.version_of(uri)
             self.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=snapshot.version_of(uri)))
 
     def clear(self, uris: list[str]) -> None:
         for uri in uris:
@@ -204,14 +203,10 @@ class TfdetlintServer(LanguageServer):
         self._shown_errors.add(message)
         self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=message))
 
-    def version_of(self, uri: str) -> int | None:
-        document = self.workspace.text_documents.get(unquote(uri))
-        return document.version if document is not None else None
-
     def edit_context(self) -> EditContext:
         capabilities = self.client_capabilities.workspace
         edit = capabilities.workspace_edit if capabilities is not None else None
-        return EditContext(self.workspace.position_codec, bool(edit and edit.document_changes), self.version_of)
+        return EditContext(self.workspace.position_codec, bool(edit and edit.document_changes))
 
 
 def actions_for(projects: Projects, result: Result, uri: str, where: types.Range, only: list[str] | None,
@@ -254,9 +249,6 @@ def create_server() -> TfdetlintServer:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: TfdetlintServer, params: types.InitializedParams) -> None:
-        options = getattr(ls, "_init_options", None)
-        if isinstance(options, dict) and isinstance(options.get("debounce"), (int, float)):
-            ls.debounce = max(0.0, float(options["debounce"]))
         workspace = ls.client_capabilities.workspace
         watched = workspace.did_change_watched_files if workspace is not None else None
         if watched is not None and watched.dynamic_registration:
@@ -270,7 +262,10 @@ def create_server() -> TfdetlintServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: TfdetlintServer, params: types.InitializeParams) -> None:
-        ls._init_options = params.initialization_options  # type: ignore[attr-defined]
+        # {"debounce": seconds}: how long typing must pause before a check (tests use less).
+        options = params.initialization_options
+        if isinstance(options, dict) and isinstance(options.get("debounce"), (int, float)):
+            ls.debounce = max(0.0, float(options["debounce"]))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: TfdetlintServer, params: types.DidOpenTextDocumentParams) -> None:

@@ -22,6 +22,7 @@ class CellText:
     uri: str
     code: bool  # a Python code cell (markdown and cells of other languages are not checked)
     text: str
+    version: int | None = None  # the cell document's version this text is
 
 
 def notebook_bytes(cells: Sequence[CellText]) -> bytes:
