@@ -175,9 +175,11 @@ async def test_broken_buffers_give_tfd000_or_nothing_and_the_server_lives_on(cli
 
 async def test_notebook_cells_get_their_own_diagnostics_and_fixes(client: LanguageClient, tmp_path: Path) -> None:
     notebook_uri = (tmp_path / "explore.ipynb").as_uri()
-    texts = ["import tensorflow as tf", "# Data", "x = tf.random.normal([3])\ny = tf.random.uniform([3])"]
-    kinds = [types.NotebookCellKind.Code, types.NotebookCellKind.Markup, types.NotebookCellKind.Code]
-    cell_uris = [f"vscode-notebook-cell:{tmp_path / 'explore.ipynb'}#cell{i}" for i in range(3)]
+    texts = ["import tensorflow as tf", "# Data", "x = tf.random.normal([3])\ny = tf.random.uniform([3])",
+             "print((1,)"]
+    kinds = [types.NotebookCellKind.Code, types.NotebookCellKind.Markup, types.NotebookCellKind.Code,
+             types.NotebookCellKind.Code]
+    cell_uris = [f"vscode-notebook-cell:{tmp_path / 'explore.ipynb'}#cell{i}" for i in range(4)]
     client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(
         notebook_document=types.NotebookDocument(
             uri=notebook_uri, notebook_type="jupyter-notebook", version=1,
@@ -190,6 +192,8 @@ async def test_notebook_cells_get_their_own_diagnostics_and_fixes(client: Langua
     lines = {(str(d.code), d.range.start.line) for d in found}
     assert ("TFD101", 0) in lines and ("TFD101", 1) in lines  # lines counted inside the cell
     assert not client.diagnostics.get(cell_uris[0])
+    broken = await wait_for(client, cell_uris[3], lambda d: True)
+    assert codes(broken) == ["TFD000"]  # Jupyter would reject the cell; the others are still checked
     actions = await actions_at(client, cell_uris[2], 0)
     fix = next(a for a in actions if a.title.startswith("Fix TFD101"))
     assert fix.edit is not None
@@ -222,6 +226,12 @@ async def test_notebook_opened_as_json_text_points_into_the_json(client: Languag
     json_line = text.splitlines()[random_op.range.start.line]
     assert "tf.random.normal" in json_line
     assert json_line[random_op.range.start.character:].startswith("normal([3])")  # the called name
+    actions = await actions_at(client, uri, random_op.range.start.line)
+    fix = next(a for a in actions if a.title.startswith("Fix TFD101"))
+    assert not [a for a in actions if "noqa" in a.title]  # JSON takes no comments
+    fixed = json.loads(apply(text, edits_for(fix.edit, uri)))
+    assert "set_random_seed(42)" in "".join(fixed["cells"][0]["source"])
+    assert fixed["metadata"] == nb["metadata"]
 
 
 async def test_a_helper_module_change_reaches_the_buffers_that_import_it(client: LanguageClient,
