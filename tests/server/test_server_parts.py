@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tfdetlint.findings import Finding
-from tfdetlint.server.buffers import check_buffer, noqa_line
+from tfdetlint.server.buffers import check_buffer, fix_one, noqa_line
 from tfdetlint.server.documents import Snapshot
 from tfdetlint.server.notebooks import CellText, cell_texts, notebook_bytes
 from tfdetlint.server.projects import Projects
@@ -145,3 +145,17 @@ def test_notebook_cells_round_trip_through_the_notebook_bytes() -> None:
     assert snapshot.by_uri([found, whole]) == {"c1": [whole], "c2": [], "c3": [found]}
     fixed = notebook_bytes((cells[0], cells[1], CellText("c3", True, "x = tf.random.normal([2], seed=1)\ny = 1")))
     assert snapshot.changed_texts(fixed) == {"c3": (cells[2].text, "x = tf.random.normal([2], seed=1)\ny = 1")}
+
+
+def test_a_buffer_with_an_encoding_cookie_is_checked_and_fixed_in_its_encoding(tmp_path: Path) -> None:
+    text = ("# -*- coding: latin-1 -*-\nimport tensorflow as tf\n\nname = 'café'; x = tf.random.normal([2])\n"
+            "model.fit(x)\n")
+    snapshot = Snapshot.of_text("file:///t.py", tmp_path / "train.py", 1, text)
+    assert snapshot.encoding == "iso-8859-1" and snapshot.raw == text.encode("latin-1")
+    checked = check_buffer(snapshot.raw, snapshot.path, Projects(tmp_path))
+    random_op = next(f for f in checked.findings if f.code == "TFD101")
+    assert random_op.column == text.splitlines()[3].index("normal") + 1  # characters, not bytes
+    new = fix_one(snapshot.raw, snapshot.path, random_op, checked.settings)
+    assert new is not None
+    ((old, fixed),) = snapshot.changed_texts(new).values()
+    assert old == text and "name = 'café'" in fixed and "set_random_seed(42)" in fixed

@@ -6,6 +6,8 @@ consistent version of the buffer while the editor goes on sending changes.
 
 from __future__ import annotations
 
+import io
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,11 +22,13 @@ class Snapshot:
     version: int | None
     raw: bytes  # what is checked: the buffer, or the cells written as a notebook
     cells: tuple[CellText, ...] | None = None  # a notebook document's cells
+    buffer: str = ""  # a text document's text
+    encoding: str = "utf-8"  # how ``raw`` encodes it
 
     @staticmethod
     def of_text(uri: str, path: Path, version: int | None, text: str) -> Snapshot:
-        # surrogatepass: an editor may hold lone surrogates; decoding reports them as TFD000.
-        return Snapshot(uri, path, version, text.encode("utf-8", "surrogatepass"))
+        raw, encoding = buffer_bytes(text)
+        return Snapshot(uri, path, version, raw, buffer=text, encoding=encoding)
 
     @staticmethod
     def of_notebook(uri: str, path: Path, version: int | None, cells: tuple[CellText, ...]) -> Snapshot:
@@ -48,7 +52,7 @@ class Snapshot:
 
     def text(self, uri: str) -> str:
         if self.cells is None:
-            return self.raw.decode("utf-8", "surrogatepass")
+            return self.buffer
         return next(cell.text for cell in self.cells if cell.uri == uri)
 
     def by_uri(self, findings: list[Finding]) -> dict[str, list[Finding]]:
@@ -69,13 +73,29 @@ class Snapshot:
     def changed_texts(self, new_raw: bytes) -> dict[str, tuple[str, str]]:
         """For fixed bytes: each document that changes -> (its text now, its text after)."""
         if self.cells is None:
-            old = self.raw.decode("utf-8", "surrogatepass")
             try:
-                new = new_raw.decode("utf-8")
+                new = new_raw.decode(self.encoding)
             except UnicodeDecodeError:
                 return {}
-            return {self.key: (old, new)} if new != old else {}
+            return {self.key: (self.buffer, new)} if new != self.buffer else {}
         texts = cell_texts(new_raw)
         if texts is None or len(texts) != len(self.cells):
             return {}
         return {cell.uri: (cell.text, new) for cell, new in zip(self.cells, texts, strict=True) if new != cell.text}
+
+
+def buffer_bytes(text: str) -> tuple[bytes, str]:
+    """The bytes a buffer stands for: an editor holds decoded text, and a file whose PEP 263
+    cookie declares another encoding is saved (and so checked and fixed) in that encoding."""
+    # surrogatepass: an editor may hold lone surrogates; decoding reports them as TFD000.
+    raw = text.encode("utf-8", "surrogatepass")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError:
+        return raw, "utf-8"
+    if encoding in ("utf-8", "utf-8-sig"):
+        return raw, "utf-8"
+    try:
+        return text.encode(encoding), encoding
+    except (UnicodeEncodeError, LookupError):
+        return raw, "utf-8"  # what the file would not hold either: checked as it stands
