@@ -25,7 +25,7 @@ from pygls.uris import to_fs_path, uri_scheme
 from tfdetlint import __version__
 from tfdetlint.config import ConfigError
 from tfdetlint.findings import Finding
-from tfdetlint.server.actions import FIX_ALL_KIND, QUICK_FIX, EditContext, code_actions
+from tfdetlint.server.actions import FIX_ALL_KIND, EditContext, code_actions
 from tfdetlint.server.buffers import Checked, check_buffer
 from tfdetlint.server.diagnostics import to_diagnostic
 from tfdetlint.server.documents import Snapshot
@@ -129,6 +129,14 @@ class TfdetlintServer(LanguageServer):
         self.in_background(self.projects.configuration_changed)
         self._shown_errors.clear()
         self.schedule_all(0.0)
+
+    def buffer_changed(self, snapshot: Snapshot, delay: float) -> None:
+        """A text document opened or edited: check it after ``delay``, and those importing it."""
+        if snapshot.path.suffix == ".py":
+            # The unsaved text is what other buffers' helpers are read from from now on.
+            self.in_background(self.projects.set_buffer, snapshot.path, snapshot.raw)
+            self.schedule_dependents(snapshot.path, self.debounce)
+        self.schedule(snapshot.key, delay)
 
     def schedule_dependents(self, path: Path, delay: float) -> None:
         """Buffers whose findings came from ``path`` (a helper they import) are checked again."""
@@ -269,25 +277,15 @@ def create_server() -> TfdetlintServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: TfdetlintServer, params: types.DidOpenTextDocumentParams) -> None:
-        document = params.text_document
-        if not is_checked(document.uri, document.language_id):
-            return
-        path = document_path(document.uri, ls.projects.root)
-        if path.suffix == ".py":
-            ls.in_background(ls.projects.set_buffer, path, document.text.encode("utf-8", "surrogatepass"))
-            ls.schedule_dependents(path, ls.debounce)
-        ls.schedule(document.uri, 0.0)
+        snapshot = ls.snapshot(params.text_document.uri)
+        if snapshot is not None:
+            ls.buffer_changed(snapshot, 0.0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: TfdetlintServer, params: types.DidChangeTextDocumentParams) -> None:
         snapshot = ls.snapshot(params.text_document.uri)
-        if snapshot is None:
-            return
-        if snapshot.path.suffix == ".py":
-            # The unsaved text is what other buffers' helpers are read from from now on.
-            ls.in_background(ls.projects.set_buffer, snapshot.path, snapshot.raw)
-            ls.schedule_dependents(snapshot.path, ls.debounce)
-        ls.schedule(snapshot.key, ls.debounce)
+        if snapshot is not None:
+            ls.buffer_changed(snapshot, ls.debounce)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: TfdetlintServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -363,4 +361,4 @@ def create_server() -> TfdetlintServer:
     return server
 
 
-__all__ = ["QUICK_FIX", "TfdetlintServer", "create_server"]
+__all__ = ["TfdetlintServer", "create_server"]
