@@ -111,10 +111,10 @@ def replace_text(client: LanguageClient, uri: str, text: str, version: int) -> N
         content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
 
 
-async def actions_at(client: LanguageClient, uri: str, line: int,
-                     only: list[str] | None = None) -> list[types.CodeAction]:
+async def actions_at(client: LanguageClient, uri: str, line: int, only: list[str] | None = None,
+                     trigger: types.CodeActionTriggerKind | None = None) -> list[types.CodeAction]:
     result = await client.text_document_code_action_async(types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=uri),
         range=types.Range(start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)),
-        context=types.CodeActionContext(diagnostics=[], only=only)))
+        context=types.CodeActionContext(diagnostics=[], only=only, trigger_kind=trigger)))
     return [a for a in result or [] if isinstance(a, types.CodeAction)]

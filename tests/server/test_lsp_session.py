@@ -117,6 +117,12 @@ async def test_fix_all_safe_is_what_fix_on_the_command_line_does(client: Languag
     await wait_for(client, uri, has("TFD101"))
     actions = await actions_at(client, uri, 0, only=[types.CodeActionKind.SourceFixAll])
     assert [a.kind for a in actions] == ["source.fixAll.tfdetlint"]
+    # Asked for by the user (lightbulb menu), it is offered with the quick fixes; on the requests an
+    # editor makes by itself at each cursor move it is not computed.
+    invoked = await actions_at(client, uri, 2, trigger=types.CodeActionTriggerKind.Invoked)
+    automatic = await actions_at(client, uri, 2, trigger=types.CodeActionTriggerKind.Automatic)
+    assert "source.fixAll.tfdetlint" in [a.kind for a in invoked]
+    assert [a.title for a in automatic] == [a.title for a in invoked if a.kind == "quickfix"]
     fixed = apply(SCRIPT, edits_for(actions[0].edit, uri))
     assert fixed == cli_fix(path, SCRIPT)
     assert "deterministic=False" in fixed  # unsafe fixes are not part of it

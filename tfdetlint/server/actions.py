@@ -8,8 +8,8 @@ the buffer and sent as line edits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -37,40 +37,57 @@ class EditContext:
     document_changes: bool
 
 
+@dataclass
+class FixCache:
+    """Fixed bytes of one version of a document: editors ask for the actions on every cursor
+    move, and a fix re-parses the file (fix-all re-checks it too)."""
+
+    fixed: dict[tuple[object, ...], bytes | None] = field(default_factory=dict)
+
+    def get(self, key: tuple[object, ...], compute: Callable[[], bytes | None]) -> bytes | None:
+        if key not in self.fixed:
+            self.fixed[key] = compute()
+        return self.fixed[key]
+
+
 def wanted(kind: str, only: Sequence[str] | None) -> bool:
     """LSP kinds are hierarchical: asking for ``source.fixAll`` includes ``source.fixAll.tfdetlint``."""
     return not only or any(kind == o or kind.startswith(o + ".") for o in only)
 
 
-def code_actions(snapshot: Snapshot, checked: Checked, uri: str, where: types.Range, only: Sequence[str] | None,
-                 project: ProjectIndex | None, context: EditContext) -> list[types.CodeAction]:
-    findings = snapshot.by_uri(checked.findings).get(uri, [])
-    positions = Positions(snapshot.text(uri), context.codec)
+@dataclass(frozen=True)
+class Request:
+    """What was asked: actions for ``where`` in document ``uri``, of the kinds in ``only``;
+    ``fix_all``: whether the whole-file fix is wanted (not on the editor's automatic requests,
+    made on every cursor move, unless it asks for that kind by name)."""
+
+    uri: str
+    where: types.Range
+    only: Sequence[str] | None = None
+    fix_all: bool = True
+
+
+def code_actions(snapshot: Snapshot, checked: Checked, request: Request, project: ProjectIndex | None,
+                 context: EditContext, cache: FixCache) -> list[types.CodeAction]:
+    positions = Positions(snapshot.text(request.uri), context.codec)
     in_file = snapshot.is_notebook_json
-    here = [f for f in findings if _touches(to_diagnostic(f, positions, in_file).range, where)]
-    actions: list[types.CodeAction] = []
-    if wanted(QUICK_FIX, only):
-        for finding in here:
-            diagnostic = to_diagnostic(finding, positions, in_file)
-            fix = _fix_action(snapshot, checked, finding, diagnostic, context)
-            if fix is not None:
-                actions.append(fix)
-        for finding in here:
-            if finding.code == "TFD000" or in_file:
-                continue  # a notebook's JSON takes no comments; unreadable files no directives
-            noqa = _noqa_action(snapshot, uri, finding, to_diagnostic(finding, positions, in_file), context)
-            if noqa is not None:
-                actions.append(noqa)
-    if wanted(FIX_ALL_KIND, only):
-        fix_all = fix_all_action(snapshot, checked, project, context)
-        if fix_all is not None:
-            actions.append(fix_all)
-    return _unique(actions)
+    diagnosed = [(f, to_diagnostic(f, positions, in_file)) for f in snapshot.by_uri(checked.findings).get(request.uri, [])]
+    here = [(f, d) for f, d in diagnosed if _touches(d.range, request.where)]
+    actions: list[types.CodeAction | None] = []
+    if wanted(QUICK_FIX, request.only):
+        actions += [_fix_action(snapshot, checked, f, d, context, cache) for f, d in here]
+        # A notebook's JSON takes no comments, and an unreadable file no directives.
+        actions += [_noqa_action(snapshot, request.uri, f, d, context) for f, d in here
+                    if f.code != "TFD000" and not in_file]
+    if wanted(FIX_ALL_KIND, request.only) and (request.fix_all or request.only):
+        actions.append(fix_all_action(snapshot, checked, project, context, cache))
+    return _unique([a for a in actions if a is not None])
 
 
 def fix_all_action(snapshot: Snapshot, checked: Checked, project: ProjectIndex | None,
-                   context: EditContext) -> types.CodeAction | None:
-    new = fix_all_safe(snapshot.raw, snapshot.path, checked.findings, checked.settings, project)
+                   context: EditContext, cache: FixCache) -> types.CodeAction | None:
+    new = cache.get(("all",), lambda: fix_all_safe(snapshot.raw, snapshot.path, checked.findings, checked.settings,
+                                                   project))
     edit = workspace_edit(snapshot, snapshot.changed_texts(new), context) if new is not None else None
     if edit is None:
         return None
@@ -78,10 +95,10 @@ def fix_all_action(snapshot: Snapshot, checked: Checked, project: ProjectIndex |
 
 
 def _fix_action(snapshot: Snapshot, checked: Checked, finding: Finding, diagnostic: types.Diagnostic,
-                context: EditContext) -> types.CodeAction | None:
+                context: EditContext, cache: FixCache) -> types.CodeAction | None:
     if finding.fix is None or finding.fixable not in ("safe", "unsafe"):
         return None
-    new = fix_one(snapshot.raw, snapshot.path, finding, checked.settings)
+    new = cache.get(("one", *finding.sort_key()), lambda: fix_one(snapshot.raw, snapshot.path, finding, checked.settings))
     edit = workspace_edit(snapshot, snapshot.changed_texts(new), context) if new is not None else None
     if edit is None:
         return None

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -25,7 +25,7 @@ from pygls.uris import to_fs_path, uri_scheme
 from tfdetlint import __version__
 from tfdetlint.config import ConfigError
 from tfdetlint.findings import Finding
-from tfdetlint.server.actions import FIX_ALL_KIND, EditContext, code_actions
+from tfdetlint.server.actions import FIX_ALL_KIND, EditContext, FixCache, Request, code_actions
 from tfdetlint.server.buffers import Checked, check_buffer
 from tfdetlint.server.diagnostics import to_diagnostic
 from tfdetlint.server.documents import Snapshot
@@ -47,6 +47,7 @@ class Result:
     snapshot: Snapshot
     checked: Checked
     dependencies: frozenset[str]  # real paths of the project modules the findings came from
+    fixes: FixCache = field(default_factory=FixCache)  # filled on the worker thread only
 
 
 class TfdetlintServer(LanguageServer):
@@ -217,15 +218,14 @@ class TfdetlintServer(LanguageServer):
         return EditContext(self.workspace.position_codec, bool(edit and edit.document_changes))
 
 
-def actions_for(projects: Projects, result: Result, uri: str, where: types.Range, only: list[str] | None,
-                context: EditContext) -> list[types.CodeAction]:
+def actions_for(projects: Projects, result: Result, request: Request, context: EditContext) -> list[types.CodeAction]:
     """On the worker thread: the fixes re-check with the warm project index, which only that
     thread touches."""
     snapshot, checked = result.snapshot, result.checked
     if checked.excluded:
         return []
     project = projects.index_for(snapshot.path, checked.settings)
-    return code_actions(snapshot, checked, uri, where, only, project, context)
+    return code_actions(snapshot, checked, request, project, context, result.fixes)
 
 
 def is_checked(uri: str, language_id: str | None) -> bool:
@@ -349,7 +349,9 @@ def create_server() -> TfdetlintServer:
         if result is None:
             return None
         only = [str(kind) for kind in params.context.only] if params.context.only else None
-        return await ls.on_worker(actions_for, ls.projects, result, uri, params.range, only, ls.edit_context())
+        automatic = params.context.trigger_kind == types.CodeActionTriggerKind.Automatic
+        request = Request(uri, params.range, only, fix_all=not automatic)
+        return await ls.on_worker(actions_for, ls.projects, result, request, ls.edit_context())
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: TfdetlintServer, params: None) -> None:
