@@ -13,6 +13,8 @@ def add_server_parser(sub: Any) -> None:  # argparse's subparsers action (its cl
     server = sub.add_parser("server", help="run the language server (LSP on standard input and output)",
                             description="Run the tfdetlint language server: diagnostics and quick fixes "
                                         "in your editor, speaking LSP over standard input and output.")
+    # Clients built on vscode-languageclient append --stdio: it is what the server speaks anyway.
+    server.add_argument("--stdio", action="store_true", help="speak LSP on standard input and output (the default)")
     server.add_argument("--log-level", choices=("error", "warning", "info", "debug"), default="warning",
                         help="what the server logs on standard error (default: warning)")
 
