@@ -29,7 +29,7 @@ from tfdetlint.check_command import (
 from tfdetlint.config import ConfigError, Configurations, Settings
 from tfdetlint.orchestrate import Collected, collect_findings
 
-COMMANDS = ("check", "rule", "rules", "verify", "trace", "env")
+COMMANDS = ("check", "rule", "rules", "verify", "trace", "env", "server")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_trace_parser(sub)
     machine.add_parser(sub)
+    from tfdetlint.server.command import add_server_parser
+
+    add_server_parser(sub)
     return parser
 
 
@@ -186,6 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_trace(args)
         if args.command == "env":
             return machine.run_env_command(args)
+        if args.command == "server":
+            from tfdetlint.server.command import run_server_command
+
+            return run_server_command(args)
         return command_check(args)
     except UsageError as exc:
         print(f"tfdetlint: error: {exc}", file=sys.stderr)
