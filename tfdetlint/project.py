@@ -71,15 +71,18 @@ class ProjectIndex:
             reading.update(files)
 
     # ---- modules to files
-    def module_file(self, module: str, importer: str | None = None) -> Path | None:
-        """The file of ``module`` (``a.b`` or relative ``..a.b`` from ``importer``), if it is ours."""
+    def module_file(self, module: str, importer: str | None = None, *, as_script: bool = False) -> Path | None:
+        """The file of ``module`` (``a.b`` or relative ``..a.b`` from ``importer``), if it is ours.
+
+        ``as_script``: the importer is the checked file, which may be run as a script, so its own
+        folder comes first on the import path, as Python puts it there (``sys.path[0]``)."""
         relative = module.startswith(".")
-        key = (module, str(Path(importer).parent) if relative and importer else "")
+        key = (module, str(Path(importer).parent) if (relative or as_script) and importer else "")
         if key not in self._files:
-            self._files[key] = self._find_module_file(module, importer)
+            self._files[key] = self._find_module_file(module, importer, as_script)
         return self._files[key]
 
-    def _find_module_file(self, module: str, importer: str | None) -> Path | None:
+    def _find_module_file(self, module: str, importer: str | None, as_script: bool = False) -> Path | None:
         level = len(module) - len(module.lstrip("."))
         parts = [p for p in module.lstrip(".").split(".") if p]
         if level:
@@ -89,7 +92,8 @@ class ProjectIndex:
             for _ in range(level - 1):
                 base = base.parent
             return _module_in(base, parts)
-        for root in self.roots:
+        script_folder = [Path(importer).resolve().parent] if as_script and importer else []
+        for root in [*script_folder, *self.roots]:
             found = _module_in(root, parts)
             if found is not None:
                 return found
@@ -104,7 +108,7 @@ class ProjectIndex:
         if depth > MAX_DEPTH or "." not in qname:
             return None
         module, _, function = qname.rpartition(".")
-        path = self.module_file(module, importer)
+        path = self.module_file(module, importer, as_script=depth == 0)
         if path is None:
             return None
         return self.effect_in(path, function, depth)
@@ -238,7 +242,11 @@ def project_roots(paths: list[Path], config_root: Path | None = None) -> tuple[P
 
     for path in paths:
         folder = path if path.is_dir() else path.parent
-        add(folder)
+        # A checked file's own folder is searched first for its imports anyway (``as_script``);
+        # as a root for every module it matters only outside a package. Files of one package
+        # tree then share their roots, and so one index of summaries (flake8 builds one per roots).
+        if path.is_dir() or not (folder / "__init__.py").is_file():
+            add(folder)
         top = folder.resolve()
         while (top / "__init__.py").is_file() and top.parent != top:
             top = top.parent

@@ -191,7 +191,7 @@ def _imported_files(raw: bytes, importer: str, project: ProjectIndex) -> set[str
         modules = [plain] if plain else [base, *(f"{base.rstrip('.')}.{n.strip()}" if base.strip(".")
                                                else f"{base}{n.strip()}" for n in names.split(",") if n.strip())]
         for module in modules:
-            path = project.module_file(module, importer) if module else None
+            path = project.module_file(module, importer, as_script=True) if module else None
             if path is not None:
                 found.add(str(path.absolute()))
     return found
