@@ -13,7 +13,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tfdetlint.engine import Options, check_bytes
+from tfdetlint.engine import check_bytes
+from tfdetlint.options import Options
 from tfdetlint.fix.fixer import FixError, fix_bytes
 
 

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from tfdetlint.config import Settings
-from tfdetlint.engine import Options, check_bytes
+from tfdetlint.engine import check_bytes
 from tfdetlint.findings import Finding
 from tfdetlint.fix.command import fix_file
 from tfdetlint.fix.fixer import fix_bytes
 from tfdetlint.fix.notebook import cell_text
+from tfdetlint.options import Options
 
 OPTION_KEYS = {"keras_version", "script", "notebook"}
 

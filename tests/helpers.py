@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from tfdetlint.engine import Options, check_bytes
+from tfdetlint.engine import check_bytes
 from tfdetlint.findings import Finding
+from tfdetlint.options import Options
 
 
 def check(code: str, path: str = "train.py", **options: object) -> list[Finding]:

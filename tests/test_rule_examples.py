@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from tests.fixing import applied_in_one_pass, findings_for, fixed_text
-from tfdetlint.engine import Options, check_bytes
+from tfdetlint.engine import check_bytes
+from tfdetlint.options import Options
 from tfdetlint.prefilter import could_match
 
 if sys.version_info >= (3, 11):

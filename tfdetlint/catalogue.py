@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -335,12 +335,26 @@ def _ops(data: Iterable[Mapping[str, Any]]) -> Iterable[tuple[str, OpApi]]:
             )
 
 
+@cache
+def catalogue_digest(directory: str | None = None) -> str:
+    """What the cache keys on: the catalogue files' bytes, hashed without parsing them."""
+    base = Path(directory) if directory else rules_dir()
+    files = [base / "rules.toml", *sorted((base / "apis").glob("*.toml"))]
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
+
+
+@cache
+def rule_codes(directory: str | None = None) -> frozenset[str]:
+    """The rule codes, read from rules.toml alone (selectors are checked before any analysis)."""
+    base = Path(directory) if directory else rules_dir()
+    return frozenset(_load_toml(base / "rules.toml"))
+
+
 @lru_cache(maxsize=1)
 def load_catalogue(directory: str | None = None) -> Catalogue:
     base = Path(directory) if directory else rules_dir()
     api_dir = base / "apis"
-    files = [base / "rules.toml", *sorted(api_dir.glob("*.toml"))]
-    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
+    digest = catalogue_digest(directory)
     rules_data = _load_toml(base / "rules.toml")
     names = _load_toml(api_dir / "names.toml")
     seeds = _load_toml(api_dir / "seeds.toml")

@@ -191,9 +191,9 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 
 
 def rule_codes() -> frozenset[str]:
-    from tfdetlint.catalogue import load_catalogue
+    from tfdetlint import catalogue
 
-    return frozenset(load_catalogue().rules)
+    return catalogue.rule_codes()
 
 
 def check_selectors(codes: tuple[str, ...], where: str) -> tuple[str, ...]:

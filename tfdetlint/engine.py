@@ -8,7 +8,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TypeVar
 
 from tfdetlint.analysis import collect
@@ -16,6 +16,7 @@ from tfdetlint.catalogue import Catalogue, load_catalogue
 from tfdetlint.checks import RawFinding, run_checks
 from tfdetlint.findings import FileScope, Finding
 from tfdetlint.intents import Loc, attach_fixes
+from tfdetlint.options import Analysis, Options, problem
 from tfdetlint.prefilter import could_match
 from tfdetlint.project import ProjectIndex
 from tfdetlint.registry import registry_for
@@ -30,30 +31,6 @@ _DEEP_RECURSION_LIMIT = 40_000
 _DEEP_STACK_BYTES = 768 * 1024 * 1024
 _deep_lock = threading.Lock()
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class Options:
-    """What changes the findings of one file (and so is part of its cache key)."""
-
-    keras_version: str | None = None  # None: infer from the file and the project's dependencies
-    force_script: bool | None = None  # None: decide from the code
-    include_tests: bool = False  # test modules are not training runs: not checked unless asked
-
-    def fingerprint(self) -> str:
-        return f"keras={self.keras_version};script={self.force_script};tests={self.include_tests}"
-
-
-def problem(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
-    catalogue = load_catalogue()
-    return Finding(path, line, column, "TFD000", message, severity=catalogue.rules["TFD000"].severity)
-
-
-@dataclass(frozen=True)
-class Analysis:
-    findings: list[Finding]
-    dependencies: dict[str, str]  # project files consulted (helpers that seed) -> content digest
-    scope: FileScope | None = None  # how the file was read (None: not parsed, e.g. pre-filtered)
 
 
 def check_bytes(raw: bytes, path: str, options: Options = Options(), project: ProjectIndex | None = None) -> list[Finding]:

@@ -102,7 +102,8 @@ class Plugin:
     def _check(self) -> Iterator[Result]:
         from tfdetlint.catalogue import load_catalogue
         from tfdetlint.config import Settings
-        from tfdetlint.engine import Options, check_source
+        from tfdetlint.engine import check_source
+        from tfdetlint.options import Options
         from tfdetlint.prefilter import could_match
         from tfdetlint.sources import Source
 

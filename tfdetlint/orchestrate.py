@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tfdetlint.cache import Cache
-from tfdetlint.catalogue import load_catalogue
+from tfdetlint.catalogue import catalogue_digest
 from tfdetlint.config import Configurations, Settings
 from tfdetlint.discovery import find_files
-from tfdetlint.engine import problem
 from tfdetlint.findings import FileScope, Finding
+from tfdetlint.options import problem
 from tfdetlint.project import ProjectIndex, project_roots
 from tfdetlint.runner import project_index
 
@@ -49,7 +49,7 @@ def collect_findings(paths: Sequence[Path], settings: Settings, *, configs: Conf
     cache = None
     if use_cache and not scopes:  # the cache keeps findings, not scopes
         directory = settings.cache_dir or (settings.root / ".tfdetlint_cache")
-        cache = Cache(directory, salt=load_catalogue().digest)
+        cache = Cache(directory, salt=catalogue_digest())
         cache.check_directory()
     settings_for = configs.for_path if configs is not None else None
     result = run(files, settings, jobs=jobs, cache=cache, roots=roots_for(paths, settings), project=project,

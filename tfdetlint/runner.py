@@ -11,13 +11,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tfdetlint.analysis import model_module, summarise_function
 from tfdetlint.cache import Cache
-from tfdetlint.catalogue import load_catalogue
+from tfdetlint.catalogue import catalogue_digest, load_catalogue
 from tfdetlint.config import Settings
-from tfdetlint.engine import Analysis, Options, analyse, problem
 from tfdetlint.fileio import NotReadable, read_regular
 from tfdetlint.findings import FileScope, Finding
+from tfdetlint.options import Analysis, Options, problem
 from tfdetlint.project import ProjectIndex, digest
 
 # Below this many files to analyse, starting workers costs more than it saves.
@@ -55,6 +54,8 @@ _PROJECT: ProjectIndex | None = None
 
 
 def project_index(settings: Settings, roots: tuple[Path, ...]) -> ProjectIndex:
+    from tfdetlint.analysis import model_module, summarise_function
+
     return ProjectIndex(
         roots=roots,
         catalogue=load_catalogue(),
@@ -79,6 +80,8 @@ def analyse_path(path: str, options: Options) -> tuple[Analysis, str | None]:
 
 def analyse_bytes(raw: bytes, path: str, options: Options) -> Analysis:
     try:
+        from tfdetlint.engine import analyse
+
         return analyse(raw, path, options, _PROJECT)
     except Exception as exc:  # one bad file must not stop the run
         return Analysis([problem(path, f"internal error while checking this file: {type(exc).__name__}: {exc}")], {})
@@ -112,9 +115,8 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
     configuration), else ``settings`` applies to all. ``progress`` is told as files finish.
     ``project``: the index of the project's helpers to use (the fixer re-checks with its own)."""
     global _PROJECT
-    _PROJECT = project if project is not None else project_index(settings, roots)
     result = RunResult()
-    catalogue = load_catalogue()
+    salt = catalogue_digest()
     misses: list[tuple[str, Options]] = []
     for path in files:
         result.files_checked += 1
@@ -127,14 +129,17 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
             result.findings.append(raw)
             continue
         read_digest = digest(raw)
-        hit = cache.get(cache.key_for(read_digest, options.fingerprint() + catalogue.digest), str(path))
+        hit = cache.get(cache.key_for(read_digest, options.fingerprint() + salt), str(path))
         if hit is not None:
             result.digests[str(path)] = read_digest
             result.cache_hits += 1
             result.findings.extend(hit)
         else:
             misses.append((str(path), options))
-    misses = importers_first(misses, _PROJECT)
+    # Only a file the cache cannot answer needs the project index (and so the analysis).
+    _PROJECT = (project if project is not None else project_index(settings, roots)) if misses else None
+    if _PROJECT is not None:
+        misses = importers_first(misses, _PROJECT)
     workers = resolve_jobs(jobs, len(misses))
     done = result.files_checked - len(misses)
     if workers <= 1:
@@ -156,7 +161,7 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
         result.findings.extend(found)
         internal_error = any(f.code == "TFD000" and "internal error" in f.message for f in found)
         if cache is not None and content is not None and not internal_error:
-            cache.put(cache.key_for(content, options.fingerprint() + catalogue.digest), found, analysis.dependencies)
+            cache.put(cache.key_for(content, options.fingerprint() + salt), found, analysis.dependencies)
     result.findings.sort()
     return result
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from tfdetlint.cli import main
-from tfdetlint.engine import Options, check_bytes
+from tfdetlint.engine import check_bytes
 from tfdetlint.findings import Finding
+from tfdetlint.options import Options
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -359,15 +359,16 @@ def test_missing_path_is_a_finding_not_a_usage_error(tmp_path: Path) -> None:
 
 def test_internal_error_in_one_file_does_not_stop_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tfdetlint import engine
+    from tfdetlint.options import Options
 
     real = engine.analyse
 
-    def flaky(raw: bytes, path: str, options: engine.Options | None = None, project: object = None) -> object:
+    def flaky(raw: bytes, path: str, options: Options | None = None, project: object = None) -> object:
         if path.endswith("boom.py"):
             raise AssertionError("simulated bug")
-        return real(raw, path, options or engine.Options())
+        return real(raw, path, options or Options())
 
-    monkeypatch.setattr(runner, "analyse", flaky)
+    monkeypatch.setattr(engine, "analyse", flaky)  # the runner looks it up when a file needs analysis
     (tmp_path / "boom.py").write_bytes(GOOD)
     (tmp_path / "good.py").write_bytes(GOOD)
     result = runner.run([tmp_path / "boom.py", tmp_path / "good.py"], Settings(root=tmp_path), jobs=1)

@@ -22,8 +22,9 @@ from _budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tfdetlint.engine import Options, check_bytes, check_source
+from tfdetlint.engine import check_bytes, check_source
 from tfdetlint.findings import Finding
+from tfdetlint.options import Options
 from tfdetlint.sources import Source
 
 SITE = Path(__file__).resolve().parents[2]  # replaced below by the venv's site-packages

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from tfdetlint.config import Settings
 from tfdetlint.discovery import force_excluded
-from tfdetlint.engine import Analysis, analyse, problem
+from tfdetlint.engine import analyse
 from tfdetlint.findings import Finding
 from tfdetlint.noqa import add_to_line, commentable_lines
+from tfdetlint.options import Analysis, problem
 from tfdetlint.project import ProjectIndex
 from tfdetlint.runner import options_for
 from tfdetlint.server.projects import Projects
