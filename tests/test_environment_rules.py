@@ -20,6 +20,10 @@ def messages(src: str) -> list[str]:
     return [f.message for f in check_bytes(textwrap.dedent(src).encode(), "x.py") if f.code.startswith("TFD6")]
 
 
+def helps(src: str) -> list[str]:
+    return [f.help for f in check_bytes(textwrap.dedent(src).encode(), "x.py") if f.code.startswith("TFD6")]
+
+
 def test_message_names_where_the_order_becomes_data() -> None:
     src = """
     import glob
@@ -30,7 +34,8 @@ def test_message_names_where_the_order_becomes_data() -> None:
     ds = tf.data.Dataset.from_tensor_slices(files)
     """
     assert found(src) == [(5, "TFD601")]
-    assert "line 7: `tensorflow.data.Dataset.from_tensor_slices` makes a dataset" in messages(src)[0]
+    assert "becomes data at line 7" in messages(src)[0]  # the message says where; the help says how
+    assert "line 7: `tensorflow.data.Dataset.from_tensor_slices` makes a dataset" in helps(src)[0]
 
 
 def test_train_eval_split_by_position_is_flagged() -> None:

@@ -22,9 +22,12 @@ from typing import Any
 import pytest
 
 from tests.fixing import applied_in_one_pass, findings_for, fixed_text
+from tfdetlint.checks import MESSAGE_LIMIT
 from tfdetlint.engine import check_bytes
+from tfdetlint.findings import Finding
 from tfdetlint.options import Options
 from tfdetlint.prefilter import could_match
+from tfdetlint.report.help import rule_help
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -88,7 +91,7 @@ def as_notebook(code: str) -> bytes:
     return json.dumps(notebook).encode("utf-8")
 
 
-def run_example(code: str, options: dict[str, Any]) -> list[tuple[int, str]]:
+def checked(code: str, options: dict[str, Any]) -> list[Finding]:
     unknown = set(options) - OPTION_KEYS
     assert not unknown, f"unknown example options: {sorted(unknown)}"
     engine_options = Options(keras_version=str(options.get("keras_version", "3")),
@@ -97,7 +100,11 @@ def run_example(code: str, options: dict[str, Any]) -> list[tuple[int, str]]:
         raw, path = as_notebook(code), "example.ipynb"
     else:
         raw, path = code.encode("utf-8"), "example.py"
-    return [(f.line, f.code) for f in check_bytes(raw, path, engine_options)]
+    return check_bytes(raw, path, engine_options)
+
+
+def run_example(code: str, options: dict[str, Any]) -> list[tuple[int, str]]:
+    return [(f.line, f.code) for f in checked(code, options)]
 
 
 def collect_cases() -> list[Any]:
@@ -231,3 +238,25 @@ def test_doc_page_example_and_use_instead(rule: str) -> None:
     assert rule in example, f"{rule}.md's Example gives {sorted(example)}"
     instead = {f.code for f in findings_for(doc_block(rule, "## Use instead"), {})}
     assert rule not in instead, f"{rule}.md's Use instead still gives {rule}"
+
+
+def example_findings() -> list[tuple[str, Finding]]:
+    """(example id, finding) for every finding of every rule example, valid and invalid."""
+    found = []
+    for path in sorted(EXAMPLES.glob("TFD*.toml")):
+        for kind, examples in load_examples(path).items():
+            for index, example in enumerate(examples, start=1):
+                found += [(f"{path.stem}-{kind}-{index}", f) for f in checked(example["code"], example.get("options", {}))]
+    return found
+
+
+def test_messages_are_one_short_line() -> None:
+    """Issue 16: a message says what and where in one line of at most MESSAGE_LIMIT (100) characters;
+    why and the remedy are the finding's help (``full`` output, JSON, SARIF)."""
+    found = example_findings()
+    assert len(found) > 300  # every rule's examples were run
+    long = [f"{where}: {f.code} ({len(f.message)}) {f.message}" for where, f in found
+            if len(f.message) > MESSAGE_LIMIT or "\n" in f.message]
+    assert not long, "messages over the limit:\n" + "\n".join(long)
+    without_help = sorted({f.code for _, f in found if not (f.help or rule_help(f.code))})
+    assert not without_help, f"findings with no help (remedy): {without_help}"

@@ -233,6 +233,7 @@ def _place(raw: RawFinding, source: Source, lines: list[str], catalogue: Catalog
         end_column=end_column,
         cell=cell,
         args=raw.args,
+        help=raw.help,
         file_region=_file_region(source, cell, line, column, end_line, end_column),
         fix=fix,
     )

@@ -223,8 +223,8 @@ _SEED_WORDS = re.compile(r"seed|determinis", re.IGNORECASE)
 def _problem_message(message: str, text: str) -> str:
     note = ""
     if _SEED_WORDS.search(text):
-        note = ("; it mentions seeds or determinism, and the cells after it are checked as if it "
-                "set neither, so verdicts after it may be affected")
+        # Short (a message is one line); the cells after it are checked as if it set neither.
+        note = "; it mentions seeds or determinism, so verdicts after it may be affected"
     return f"syntax error: {message}{note}"
 
 

@@ -28,15 +28,55 @@ class RawFinding:
     args: tuple[tuple[str, str], ...] = ()
     node: ast.AST | None = field(default=None, compare=False)  # the flagged call or statement
     fix: FixIntent | None = field(default=None, compare=False)  # set from the rule's fix builder
+    help: str = field(default="", compare=False)  # this finding's remedy and why; empty: the rule's
 
 
 Check = Callable[[FileFacts, Catalogue], Iterable[RawFinding]]
 
+# A message is one line saying what and where, at most this many characters (tests hold every rule
+# example to it); the why and the remedy go to the finding's ``help``.
+MESSAGE_LIMIT = 100
+
+# How people write these modules; a finding's ``api`` keeps the resolved name.
+_ALIASES = (("tensorflow_probability.", "tfp."), ("tensorflow_datasets.", "tfds."), ("tensorflow.", "tf."),
+            ("numpy.", "np."))
+
+
+def shown(api: str) -> str:
+    """An API name as written in code: ``tf.data.Dataset.shuffle`` for ``tensorflow.data.Dataset.shuffle``."""
+    for prefix, alias in _ALIASES:
+        if api.startswith(prefix):
+            return alias + api[len(prefix):]
+    return api
+
+
+def brief(api: str) -> str:
+    """The shortest name that still says which API: from the class on (``ImageDataGenerator.flow``),
+    else the function's own name; for messages that would not fit with the full name."""
+    parts = shown(api).split(".")
+    for index in range(len(parts) - 1, -1, -1):
+        if parts[index][:1].isupper():
+            return ".".join(parts[index:])
+    return parts[-1]
+
+
+def fitting(*candidates: str) -> str:
+    """The first message (most detailed first) within MESSAGE_LIMIT, else the last one."""
+    for candidate in candidates:
+        if len(candidate) <= MESSAGE_LIMIT:
+            return candidate
+    return candidates[-1]
+
+
+def named(api: str, after: str, before: str = "") -> str:
+    """``before`api`after`` with the API's written name, or its brief name when that is too long."""
+    return fitting(f"{before}`{shown(api)}`{after}", f"{before}`{brief(api)}`{after}")
+
 
 def at_call(node: ast.Call, pos: tuple[int, int], code: str, message: str, api: str,
-            args: tuple[tuple[str, str], ...] = ()) -> RawFinding:
+            args: tuple[tuple[str, str], ...] = (), help: str = "") -> RawFinding:
     return RawFinding(pos[0], pos[1], node.end_lineno or pos[0], node.end_col_offset or pos[1],
-                      code, message, api, args, node=node)
+                      code, message, api, args, node=node, help=help)
 
 
 def all_checks() -> tuple[Check, ...]:

@@ -22,26 +22,31 @@ def covered(domain: str, state: State, facts: FileFacts) -> bool:
     return domain in state.seeds
 
 
-def describe(domain: str, facts: FileFacts) -> str:
+def describe(domain: str, state: State, facts: FileFacts) -> str:
+    """Why no global seed covers a draw from ``domain``, in a few words (for the message)."""
     if domain == "tf":
-        return "no TF global seed is set before it"
+        return "no TF global seed set before it"
     if domain == "numpy":
-        return "np.random.seed is not called before it"
+        return "no np.random.seed before it"
     if domain == "python":
-        return "random.seed is not called before it"
+        return "no random.seed before it"
     if domain == "keras":
-        if facts.keras_domain_follows == "python":
-            return "unseeded Keras 3 layers and initializers follow Python's random seed, which is not set before it"
-        return "no TF global seed is set before it (Keras 2 draws from TF random ops)"
+        if facts.keras_domain_follows != "python":
+            return "no TF global seed set before it (Keras 2 uses TF's)"
+        if "tf" in state.seeds:
+            return "Keras 3 follows Python's seed, not TF's"
+        return "no Python seed (Keras 3 follows it) set before it"
     return "no global seed controls it"
 
 
-def advice(domain: str, state: State, facts: FileFacts) -> str:
+def advice(domain: str, state: State, facts: FileFacts, seed_param: str | None = None) -> str:
+    """The remedy (for the finding's help)."""
     if domain == "keras" and "tf" in state.seeds and facts.keras_domain_follows == "python":
         return "tf.random.set_seed alone does not cover Keras 3: call keras.utils.set_random_seed(SEED) instead"
     if domain == "keras":
         return "pass seed=... or call keras.utils.set_random_seed(SEED) first"
-    return f"pass a seed or call {SEED_CALLS.get(domain, 'keras.utils.set_random_seed(SEED)')} first"
+    own = f"pass `{seed_param}=`" if seed_param else "pass a seed"
+    return f"{own} or call {SEED_CALLS.get(domain, 'keras.utils.set_random_seed(SEED)')} first"
 
 
 _WORDS = {"tf": "TensorFlow", "numpy": "NumPy", "python": "Python's random", "keras": "Keras layers",
@@ -54,7 +59,8 @@ def _words(domains: list[str]) -> str:
 
 
 def helper_note(missing: list[str], facts: FileFacts, before: ResolvedCall) -> str:
-    """Why a seeding helper called before ``before`` did not cover it, naming the helper and its file."""
+    """Why a seeding helper called before ``before`` did not cover it, naming the helper and its file
+    (a clause for the finding's help; empty when no helper was called)."""
     for call, effect in facts.helpers:
         if (call.node.lineno, call.node.col_offset) > (before.node.lineno, before.node.col_offset) and call.reached:
             continue
@@ -67,5 +73,5 @@ def helper_note(missing: list[str], facts: FileFacts, before: ResolvedCall) -> s
         what = f"seeds {_words(seeded)}" if seeded else "sets no seed"
         why = ", which Keras 3 layers use" if uncovered == ["keras"] and facts.keras_domain_follows == "python" else ""
         target = "Python's random" if uncovered == ["keras"] and facts.keras_domain_follows == "python" else _words(uncovered)
-        return f" ({effect.name}(){where} {what} but not {target}{why})"
+        return f"{effect.name}(){where} {what} but not {target}{why}"
     return ""

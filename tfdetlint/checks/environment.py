@@ -22,7 +22,7 @@ from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
 from tfdetlint.analysis.randomness import applies, is_unseeded, op_seed
 from tfdetlint.arguments import Hidden, argument, is_none
 from tfdetlint.catalogue import Catalogue, EnvironmentApis
-from tfdetlint.checks import RawFinding, at_call
+from tfdetlint.checks import RawFinding, at_call, brief, fitting, named, shown
 
 _MAX_HOPS = 4  # name-to-name steps followed from a listing to where it becomes data
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module)
@@ -313,18 +313,26 @@ def _text(value: ast.expr) -> str | None:
     return None
 
 
-def _finding(node: ast.AST, code: str, message: str, api: str) -> RawFinding:
+def _finding(node: ast.AST, code: str, message: str, api: str, help: str) -> RawFinding:
     if isinstance(node, ast.Call):
-        return at_call(node, report_pos(node), code, message, api)
+        return at_call(node, report_pos(node), code, message, api, help=help)
     line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
     return RawFinding(line, col, getattr(node, "end_lineno", None) or line,
-                      getattr(node, "end_col_offset", None) or col, code, message, api)
+                      getattr(node, "end_col_offset", None) or col, code, message, api, help=help)
 
 
 def _where(uses: list[Use]) -> str:
+    """Where the order becomes data, for the help: the first use, how, and how many more."""
     first = min(uses, key=lambda u: u.line)
     more = f" (and {len(uses) - 1} more)" if len(uses) > 1 else ""
     return f"line {first.line}: {first.what}{more}"
+
+
+def _lines(uses: list[Use]) -> str:
+    """Where the order becomes data, for the message: ``line 5`` or ``lines 5, 9``."""
+    lines = sorted({u.line for u in uses})
+    return f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines[:3]))}" + (
+        ", ..." if len(lines) > 3 else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,9 +361,9 @@ def _file_order(calls: list[ResolvedCall], module: Module) -> Iterator[RawFindin
         fix = ("wrap it in sorted(...)" if sortable else
                "sort what you collect from it (sorted(...) on the final list, or dirs.sort() and sorted(files) in the walk)")
         yield at_call(call.node, report_pos(call.node), "TFD601",
-                      f"`{call.api}` returns entries in file-system order, which no platform promises and "
-                      f"which differs between machines and copies of the data, and the order becomes data at "
-                      f"{_where(uses)}; {fix}", call.api)
+                      named(call.api, f" returns file-system order, which becomes data at {_lines(uses)}"),
+                      call.api, help=f"{_where(uses)}; file-system order differs between machines and copies of "
+                                     f"the data, and no platform promises one; {fix}")
 
 
 def _hash_order(module: Module) -> Iterator[RawFinding]:
@@ -363,9 +371,10 @@ def _hash_order(module: Module) -> Iterator[RawFinding]:
         uses = module.uses(found)
         if uses:
             yield _finding(found, "TFD602",
-                           "this set of strings iterates in an order that follows the per-process hash seed "
-                           f"(PYTHONHASHSEED), so it differs in every run, and the order becomes data at {_where(uses)}; "
-                           "iterate sorted(...) instead", "builtins.set")
+                           f"this set of strings iterates in hash order, which becomes data at {_lines(uses)}",
+                           "builtins.set",
+                           f"{_where(uses)}; string hashes are salted per process (PYTHONHASHSEED), so the order "
+                           "differs in every run; iterate sorted(...) instead")
     for node in module.calls:
         if not (module.api(node) == "hash" and len(node.args) == 1
                 and module.str_like(node.args[0])):
@@ -373,8 +382,9 @@ def _hash_order(module: Module) -> Iterator[RawFinding]:
         use = _hash_use(node, module)
         if use:
             yield _finding(node, "TFD602",
-                           f"`hash()` of a string is salted per process (PYTHONHASHSEED), so {use} differs in every "
-                           "run; use a stable digest (zlib.crc32(s.encode()) or hashlib)", "builtins.hash")
+                           f"`hash()` of a string is salted per process, so {use} differs in every run",
+                           "builtins.hash",
+                           "PYTHONHASHSEED salts string hashes; use a stable digest (zlib.crc32(s.encode()) or hashlib)")
 
 
 def _hash_use(call: ast.Call, module: Module) -> str | None:
@@ -399,34 +409,35 @@ def _settings(calls: list[ResolvedCall], facts: FileFacts, module: Module, env: 
     for node, variable, value in _env_writes(module):
         if variable == settings.get("hash_seed_env") and not runs_children:
             yield _finding(node, "TFD603",
-                           "setting PYTHONHASHSEED inside the running program changes nothing for it: Python "
-                           "reads the hash seed once at start-up, so set iteration order and hash() still "
-                           "differ run to run; set it in the shell or launcher (PYTHONHASHSEED=0 python train.py)",
-                           "os.environ")
+                           "PYTHONHASHSEED set inside the running program changes nothing for it", "os.environ",
+                           "Python reads the hash seed once at start-up, so set iteration order and hash() still "
+                           "differ run to run; set it in the shell or launcher (PYTHONHASHSEED=0 python train.py)")
         elif (variable == settings.get("cudnn_env") and _text(value) in truthy and facts.is_script
               and not determinism_set):
             yield _finding(node, "TFD604",
-                           "TF_CUDNN_DETERMINISTIC only fixes cuDNN's convolution and pooling algorithms; it does "
-                           "not enable op determinism (measured: is_op_determinism_enabled() stays False), so "
-                           "other GPU kernels and tf.data order still vary; call "
-                           "tf.config.experimental.enable_op_determinism()", "os.environ")
+                           "TF_CUDNN_DETERMINISTIC alone does not enable op determinism", "os.environ",
+                           "it only fixes cuDNN's convolution and pooling algorithms (measured: "
+                           "is_op_determinism_enabled() stays False), so other GPU kernels and tf.data order still "
+                           "vary; call tf.config.experimental.enable_op_determinism()")
         elif variable == settings.get("determinism_env") and _text(value) in truthy and facts.is_script:
             earlier = _tf_op_before(node, calls, module, settings)
             if earlier is not None:
                 yield _finding(node, "TFD605",
-                               f"TF_DETERMINISTIC_OPS is read once, when the first op asks for it, and `{earlier.api}` "
-                               f"ran on line {earlier.node.lineno} before this line (measured: set after an op it is "
+                               named(earlier.api, f" ran (line {earlier.node.lineno}), so it is ignored",
+                                     before="TF_DETERMINISTIC_OPS is set after "),
+                               "os.environ",
+                               "TF reads it once, when the first op asks for it (measured: set after an op it is "
                                "ignored); set it before any TF op, or call "
-                               "tf.config.experimental.enable_op_determinism()", "os.environ")
+                               "tf.config.experimental.enable_op_determinism()")
     for node in module.assigns:
         for target in node.targets:
             if isinstance(target, ast.Attribute) and target.attr == "use_locking":
                 owner = _optimizer_of(target.value, module, settings.get("keras_optimizer_prefix", ""))
                 if owner:
                     yield _finding(node, "TFD608",
-                                   f"Keras 3 optimizers have no use_locking (measured: `{owner}` rejects it as an "
-                                   "argument and nothing reads the attribute), so this assignment does nothing; "
-                                   "remove it", owner)
+                                   named(owner, " has no use_locking in Keras 3: this assignment does nothing"), owner,
+                                   f"measured: `{owner}` rejects it as an argument and nothing reads the "
+                                   "attribute; remove it")
 
 
 def _tf_op_before(node: ast.AST, calls: list[ResolvedCall], module: Module, settings: Mapping[str, Any]) -> ResolvedCall | None:
@@ -474,9 +485,12 @@ def _seed_in_loop(calls: list[ResolvedCall], facts: FileFacts, module: Module, c
         if step is None or not (draws or facts.keras_domain_follows == "tf"):
             continue
         yield at_call(call.node, report_pos(call.node), "TFD606",
-                      f"`{call.api}` with the same seed inside a training loop (it runs `{step}`) resets the op-seed "
-                      "counter every step, so TF random ops in the step draw the same \"random\" values every "
-                      "step (measured); set the seed once, before the loop", call.api)
+                      fitting(f"`{shown(call.api)}` with the same seed in a training loop (it runs `{shown(step)}`)",
+                              f"`{shown(call.api)}` with the same seed in a training loop (it runs `{brief(step)}`)",
+                              f"`{brief(call.api)}` with the same seed in a training loop (it runs `{brief(step)}`)"),
+                      call.api,
+                      help="it resets the op-seed counter every step, so TF random ops in the step draw the same "
+                           "\"random\" values every step (measured); set the seed once, before the loop")
 
 
 def _in_tf_function(node: ast.AST, module: Module) -> bool:
@@ -508,9 +522,11 @@ def _op_determinism_without_seed(calls: list[ResolvedCall], facts: FileFacts, ca
     enable = enabling[0]
     more = f" and {len(raising) - 1} more" if len(raising) > 1 else ""
     yield at_call(enable.node, report_pos(enable.node), "TFD607",
-                  f"op determinism is enabled but no TF global seed is set, so unseeded TF random ops raise "
-                  f"RuntimeError (measured): first `{first.api}` on line {first.node.lineno}{more}; call "
-                  "tf.random.set_seed(SEED) (or keras.utils.set_random_seed) before them", enable.api)
+                  named(first.api, f" (line {first.node.lineno}){more} will raise RuntimeError",
+                        before="op determinism with no TF global seed: "),
+                  enable.api,
+                  help="under op determinism, unseeded TF random ops raise RuntimeError (measured); call "
+                       "tf.random.set_seed(SEED) (or keras.utils.set_random_seed) before them")
 
 
 def _distributed(calls: list[ResolvedCall], facts: FileFacts, module: Module) -> Iterator[RawFinding]:
@@ -522,30 +538,34 @@ def _distributed(calls: list[ResolvedCall], facts: FileFacts, module: Module) ->
     for call in calls:
         if call.api in asynchronous:
             yield at_call(call.node, report_pos(call.node), "TFD609",
-                          f"`{call.api}` trains asynchronously: workers apply updates in whatever order they "
-                          "finish, so results differ run to run and op determinism does not cover it (its "
-                          "docstring says not to use ParameterServerStrategy); use a synchronous strategy "
-                          "(MirroredStrategy, MultiWorkerMirroredStrategy) for reproducible runs", call.api)
+                          named(call.api, " trains asynchronously: updates land in timing order"),
+                          call.api,
+                          help="workers apply updates in whatever order they finish, so results differ run to run "
+                               "and op determinism does not cover it (its docstring says not to use "
+                               "ParameterServerStrategy); use a synchronous strategy (MirroredStrategy, "
+                               "MultiWorkerMirroredStrategy) for reproducible runs")
         elif call.api == dist.get("replica_setter") and not sync:
             yield at_call(call.node, report_pos(call.node), "TFD609",
-                          "`tf.train.replica_device_setter` without SyncReplicasOptimizer is asynchronous "
-                          "between-graph training: updates land in timing order and results differ run to run; "
-                          "wrap the optimizer in tf.train.SyncReplicasOptimizer or use a synchronous strategy",
-                          call.api)
+                          "`tf.train.replica_device_setter` without SyncReplicasOptimizer trains asynchronously",
+                          call.api,
+                          help="asynchronous between-graph training: updates land in timing order and results "
+                               "differ run to run; wrap the optimizer in tf.train.SyncReplicasOptimizer or use a "
+                               "synchronous strategy")
         elif call.api in services:
             yield at_call(call.node, report_pos(call.node), "TFD610",
-                          f"`{call.api}` hands elements out to consumers in the order workers produce them: "
-                          "the order differs run to run (measured with distributed_epoch; the docs call "
-                          "dynamic sharding non-deterministic), so training does not reproduce; read the "
-                          "dataset locally for a reproducible run", call.api)
+                          named(call.api, " hands out elements in the order workers produce them"),
+                          call.api,
+                          help="the order differs run to run (measured with distributed_epoch; the docs call "
+                               "dynamic sharding non-deterministic), so training does not reproduce; read the "
+                               "dataset locally for a reproducible run")
         elif call.api == dist.get("shard") and call.in_script(facts):
             shuffle = _unseeded_shuffle_before(call, by_node, dist.get("shuffle", ""), module)
             if shuffle is not None:
                 yield at_call(call.node, report_pos(call.node), "TFD611",
-                              f"`shard` after `shuffle` (line {shuffle.node.lineno}) with no seed and no TF global "
-                              "seed: every worker shuffles in its own order, so the shards overlap and miss "
-                              "elements (measured); pass shuffle(seed=...) or shard before shuffling",
-                              call.api)
+                              f"`shard` after `shuffle` (line {shuffle.node.lineno}) with no seed and no TF global seed",
+                              call.api,
+                              help="every worker shuffles in its own order, so the shards overlap and miss elements "
+                                   "(measured); pass shuffle(seed=...) or shard before shuffling")
 
 
 def _unseeded_shuffle_before(shard: ResolvedCall, by_node: dict[int, ResolvedCall], shuffle_api: str,

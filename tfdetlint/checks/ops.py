@@ -7,12 +7,12 @@ path (model, layer or loss code, or under a GradientTape).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
 from tfdetlint.analysis.randomness import matches
 from tfdetlint.catalogue import Catalogue, OpApi
-from tfdetlint.checks import RawFinding, at_call
+from tfdetlint.checks import RawFinding, at_call, brief, fitting, shown
 
 
 def selected(op: OpApi, call: ResolvedCall) -> bool:
@@ -26,25 +26,32 @@ def selected(op: OpApi, call: ResolvedCall) -> bool:
     return call.gradient or not op.gradient_only
 
 
-def message(op: OpApi, rule: str, determinism: bool, cpu_only: bool) -> str:
+def message(op: OpApi, rule: str, determinism: bool, cpu_only: bool) -> tuple[str, str]:
+    """The message (the op, its kernel and what differs where) and the help (why, and the remedy)."""
     what = "its gradient" if op.pass_ in ("backward", "layer") else "it"
-    api = f"`{op.name}`"
+
+    def said(render: Callable[[str], str]) -> str:
+        # The kernel is dropped before the API's name is shortened: the API is what the user wrote.
+        return fitting(render(f"`{shown(op.name)}` ({op.kernel})"), render(f"`{shown(op.name)}`"),
+                       render(f"`{brief(op.name)}`"))
+
     if rule == "TFD204":
-        return f"{api} raises FailedPreconditionError once op determinism is enabled; remove it from the traced program"
+        return (said(lambda api: f"{api} raises FailedPreconditionError once op determinism is enabled"),
+                "remove it from the traced program")
     if rule == "TFD203":
-        return (f"{api} ({op.kernel}) stays non-deterministic even with op determinism on, with no error "
-                f"(measured on CPU); results can differ run to run on {', '.join(op.devices_where('unfixed'))}")
+        devices = ", ".join(op.devices_where("unfixed"))
+        return (said(lambda api: f"{api} stays non-deterministic on {devices} even with op determinism on"),
+                "op determinism raises no error for it (measured on CPU); use a deterministic equivalent")
     if rule == "TFD202":
-        fixed_cpu = "fixed" in op.behaviours(True)
-        base = f"{api} ({op.kernel}) has no deterministic GPU kernel"
         if determinism:
-            return f"{base}: {what} raises UnimplementedError on GPU now that op determinism is on"
-        cpu_note = " and on CPU" if fixed_cpu else ""
-        return (f"{base}: {what} can differ run to run on GPU{cpu_note}, and enabling op determinism makes "
-                "it raise UnimplementedError on GPU; use another op or run it on CPU")
+            return (said(lambda api: f"{api}: {what} raises UnimplementedError on GPU under op determinism"),
+                    "it has no deterministic GPU kernel; use another op or run it on CPU")
+        cpu_note = " and on CPU" if "fixed" in op.behaviours(True) else ""
+        return (said(lambda api: f"{api}: {what} can differ run to run on GPU{cpu_note}, with no deterministic kernel"),
+                "enabling op determinism makes it raise UnimplementedError on GPU; use another op or run it on CPU")
     devices = " and ".join(op.devices_where("fixed")) if not cpu_only else "CPU"
-    return (f"{api} ({op.kernel}): {what} can differ run to run on {devices}; call "
-            "tf.config.experimental.enable_op_determinism() to get a deterministic kernel")
+    return (said(lambda api: f"{api}: {what} can differ run to run on {devices}"),
+            "call tf.config.experimental.enable_op_determinism() to get a deterministic kernel")
 
 
 def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
@@ -63,5 +70,6 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
                 continue
             if rule == "TFD204" and not determinism:
                 continue
-            yield at_call(call.node, report_pos(call.node), rule, message(op, rule, determinism, cpu_only), op.name)
+            text, remedy = message(op, rule, determinism, cpu_only)
+            yield at_call(call.node, report_pos(call.node), rule, text, op.name, help=remedy)
             break

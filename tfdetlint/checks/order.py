@@ -14,7 +14,7 @@ from tfdetlint.analysis.randomness import is_stateful, matches
 from tfdetlint.analysis.values import Known
 from tfdetlint.arguments import Hidden, argument, source_text
 from tfdetlint.catalogue import Catalogue, OrderApi
-from tfdetlint.checks import RawFinding, at_call
+from tfdetlint.checks import RawFinding, at_call, brief, fitting, named, shown
 
 
 def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
@@ -27,13 +27,10 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
                 yield finding
                 break
         if call.parallel_stage is not None and is_stateful(call.api, catalogue):
-            where = f" (line {call.parallel_line})" if call.parallel_line is not None else ""
+            stage = _parallel(call)
             yield at_call(call.node, report_pos(call.node), "TFD404",
-                          f"`{call.api}` draws from per-process random state inside a function that "
-                          f"`{call.parallel_stage}`{where} runs in parallel: which element gets which value "
-                          "depends on thread timing, even with seeds; use a stateless op "
-                          "(tf.random.stateless_*) with a per-element seed, or map serially",
-                          call.api, (("in", call.parallel_stage),))
+                          named(call.api, f" draws from per-process random state {stage}"),
+                          call.api, (("in", call.parallel_stage),), _PARALLEL_HELP)
     yield from _stateful_in_helpers(facts)
     for assign in facts.attr_assigns:
         if assign.state.determinism:
@@ -46,17 +43,22 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
             if isinstance(fact, Known):
                 if repr(fact.value) != rule.value:
                     continue
-                message = (f"`{rule.owner}.{assign.attr} = {written}` lets every parallel tf.data stage "
-                           "return elements in a timing-dependent order; leave it True (the default)")
+                message = fitting(f"`{shown(rule.owner)}.{assign.attr} = {written}` lets parallel tf.data stages "
+                                  "reorder elements", f"`{assign.attr} = {written}` lets parallel tf.data stages reorder "
+                                  "elements")
             elif rule.value == "False":
-                message = (f"`{rule.owner}.{assign.attr} = {written}` lets parallel tf.data stages reorder "
-                           f"elements unless `{fact.depends_on}` is true; leave it True (the default)")
+                message = fitting(f"`{shown(rule.owner)}.{assign.attr} = {written}` lets parallel tf.data stages "
+                                  f"reorder elements unless `{fact.depends_on}` is true",
+                                  f"`{assign.attr} = {written}` reorders parallel tf.data stages unless "
+                                  f"`{fact.depends_on}` is true")
             else:
                 continue
             node = assign.node
             yield RawFinding(node.lineno, node.col_offset, node.end_lineno or node.lineno,
                              node.end_col_offset or node.col_offset, rule.rule, message,
-                             f"{rule.owner}.{assign.attr}", node=node)
+                             f"{rule.owner}.{assign.attr}", node=node,
+                             help="every parallel stage then returns elements in a timing-dependent order; "
+                                  "leave it True (the default)")
 
 
 def _reordering(call: ResolvedCall, entry: OrderApi, facts: FileFacts) -> RawFinding | None:
@@ -77,17 +79,19 @@ def _reordering(call: ResolvedCall, entry: OrderApi, facts: FileFacts) -> RawFin
             return None
         via = f" ({written}: {fact.via})" if fact.via else ""
         return at_call(call.node, pos, entry.rule,
-                       f"`{entry.name}({entry.param}={entry.value})`{via} returns elements in a timing-dependent "
-                       f"order that differs run to run; drop `{entry.param}={written}` (order is kept by "
-                       "default, even with num_parallel_calls) or enable op determinism",
-                       entry.name, tuple(sorted(args)))
+                       fitting(*(f"`{name}({entry.param}={entry.value})`{note} returns elements in a timing-dependent order"
+                                 for name, note in ((shown(entry.name), via), (shown(entry.name), ""),
+                                                    (brief(entry.name), "")))),
+                       entry.name, tuple(sorted(args)),
+                       f"the order differs run to run; drop `{entry.param}={written}` (order is kept by default, "
+                       "even with num_parallel_calls) or enable op determinism")
     if entry.value not in ("True", "False"):
         return None
     keeps = "true" if entry.value == "False" else "false"
     return at_call(call.node, pos, entry.rule,
-                   f"`{entry.name}({entry.param}={written})` returns elements in a timing-dependent order unless "
-                   f"`{fact.depends_on}` is {keeps}; pass a literal, or enable op determinism to keep the order",
-                   entry.name, tuple(sorted(args)))
+                   fitting(*(f"`{name}({entry.param}={written})` returns elements in a timing-dependent order unless "
+                             f"`{fact.depends_on}` is {keeps}" for name in (shown(entry.name), brief(entry.name)))),
+                   entry.name, tuple(sorted(args)), "pass a literal, or enable op determinism to keep the order")
 
 
 def _stateful_in_helpers(facts: FileFacts) -> Iterator[RawFinding]:
@@ -97,8 +101,21 @@ def _stateful_in_helpers(facts: FileFacts) -> Iterator[RawFinding]:
         if call.parallel_stage is None or call.state.determinism or not effect.stateful:
             continue
         draw = effect.stateful[0]
+        stage = _parallel(call)
         yield at_call(call.node, report_pos(call.node), "TFD404",
-                      f"`{effect.name}()` draws from per-process random state (`{draw.api}` at {draw.where}) inside "
-                      f"a function that `{call.parallel_stage}` (line {call.parallel_line}) runs in parallel: which "
-                      "element gets which value depends on thread timing, even with seeds; use stateless ops with a "
-                      "per-element seed, or map serially", call.api, (("in", call.parallel_stage),))
+                      fitting(f"`{effect.name}()` draws from random state (`{shown(draw.api)}` at {draw.where}) {stage}",
+                              f"`{effect.name}()` draws from random state (at {draw.where}) {stage}"),
+                      call.api, (("in", call.parallel_stage),),
+                      f"`{draw.api}` at {draw.where} is per-process random state; {_PARALLEL_HELP}")
+
+
+# Why a stateful draw in a parallel stage is a hazard, and what to do (the finding's help).
+_PARALLEL_HELP = ("which element gets which value depends on thread timing, even with seeds; use a stateless op "
+                  "(tf.random.stateless_*) with a per-element seed, or map serially")
+
+
+def _parallel(call: ResolvedCall) -> str:
+    """Where a draw runs in parallel: ``in a parallel map at line 8`` (the stage's method name)."""
+    stage = (call.parallel_stage or "").rsplit(".", 1)[-1]
+    line = f" at line {call.parallel_line}" if call.parallel_line is not None else ""
+    return f"in a parallel {stage}{line}"

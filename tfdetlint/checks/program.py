@@ -6,19 +6,21 @@ callers seed and configure the program.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from tfdetlint.analysis import FileFacts, ResolvedCall, is_training_call, randomness, report_pos
 from tfdetlint.catalogue import Catalogue
-from tfdetlint.checks import RawFinding, at_call
+from tfdetlint.checks import RawFinding, at_call, brief, fitting, shown
 from tfdetlint.checks.domains import covered, helper_note
 
+# The global seeds a script can miss, as the message names them.
 _NEEDS = {
-    "tf": "the TF seed",
-    "numpy": "NumPy's seed",
-    "python": "Python's random seed",
-    "keras": "the seed Keras layers and initializers follow",
+    "tf": "TF",
+    "numpy": "NumPy",
+    "python": "Python",
+    "keras": "Keras",
 }
+SEEDED_DOMAINS = frozenset(_NEEDS)  # the randomness TFD501's missing seed covers
 
 
 def unseeded_domain(call: ResolvedCall, facts: FileFacts, catalogue: Catalogue) -> str | None:
@@ -53,14 +55,16 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
         needing.sort(key=lambda n: (n[0].order, n[0].node.lineno, n[0].node.col_offset))  # program order
         first, _, what = needing[0]
         domains = sorted({d for _, d, _ in needing})
-        words = ", ".join(_NEEDS[d] for d in domains)
-        note = helper_note(domains, facts, first)
-        keras_note = f" (assuming Keras {_keras_major(facts)}: {facts.keras_reason})" if "keras" in domains else ""
+        # "Keras 3" (which follows Python's seed) or "Keras 2" (which follows TF's): the user can check it.
+        words = ", ".join(f"Keras {_keras_major(facts)}" if d == "keras" else _NEEDS[d] for d in domains)
+        why = [note] if (note := helper_note(domains, facts, first)) else []
+        if "keras" in domains:
+            why.append(f"assuming Keras {_keras_major(facts)}: {facts.keras_reason}")
+        remedy = "call keras.utils.set_random_seed(SEED) at the start (it seeds Python, NumPy and TF together)"
         yield at_call(first.node, report_pos(first.node), "TFD501",
-                      f"this script uses randomness (first: {what}) but no global seed covers it (missing: {words}){note}"
-                      f"{keras_note}; call keras.utils.set_random_seed(SEED) at the start (it seeds Python, NumPy and "
-                      "TF together)",
-                      first.api)
+                      fitting(f"no global seed is set for {words} in this script (first use: {_shown_use(what)})",
+                              f"no global seed is set for {words} in this script (first use: {_shown_use(what, brief)})"),
+                      first.api, help="; ".join([*why, remedy]))
     training = [(c, f"`{c.api}`") for c in facts.calls if c.in_script(facts) and is_training_call(c, catalogue)]
     training += [(c, e.trains) for c, e in facts.helper_randomness if e.trains and c.in_script(facts)]
     training.sort(key=lambda t: t[0].order)  # the first to run
@@ -69,7 +73,14 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
         session = first_training.api == catalogue.session_run
         extra = (" (and tf.compat.v1.Session itself is outside what op determinism guarantees)" if session else "")
         yield at_call(first_training.node, report_pos(first_training.node), "TFD502",
-                      f"this script trains ({what}) without op determinism: bias-add, convolution "
-                      "and pooling gradients can differ run to run on GPU; call "
-                      f"tf.config.experimental.enable_op_determinism() before training{extra}",
-                      first_training.api)
+                      fitting(f"this script trains ({_shown_use(what)}) without op determinism",
+                              f"this script trains ({_shown_use(what, brief)}) without op determinism"),
+                      first_training.api,
+                      help="bias-add, convolution and pooling gradients can differ run to run on GPU; call "
+                           f"tf.config.experimental.enable_op_determinism() before training{extra}")
+
+
+def _shown_use(what: str, name: Callable[[str], str] = shown) -> str:
+    """A use (the API in backquotes, maybe with ``at file:line``), its API named as written (or briefly)."""
+    api, _, rest = what.removeprefix("`").partition("`")
+    return f"`{name(api)}`{rest}" if what.startswith("`") else what

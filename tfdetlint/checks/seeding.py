@@ -16,26 +16,32 @@ from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
 from tfdetlint.analysis.randomness import applies, is_unseeded, op_seed
 from tfdetlint.arguments import argument, source_text
 from tfdetlint.catalogue import Catalogue, RandomApi
-from tfdetlint.checks import RawFinding, at_call
+from tfdetlint.checks import RawFinding, at_call, brief, fitting, named, shown
 from tfdetlint.checks.domains import SEED_CALLS, advice, covered, describe, helper_note
 
 
-def _message(entry: RandomApi, call: ResolvedCall, facts: FileFacts) -> str:
-    api = entry.name
+def _message(entry: RandomApi, call: ResolvedCall, facts: FileFacts) -> tuple[str, str]:
+    """The message (what is unseeded, and which global seed is missing) and the help (the remedy)."""
+    names = (shown(entry.name), brief(entry.name))
     if entry.domain == "none":
-        return (f"`{api}()` is created without a seed and no global seed controls it, so it differs "
-                "in every run; pass an explicit seed")
+        return (fitting(*(f"`{name}()` is created without a seed, and no global seed controls it" for name in names)),
+                "it differs in every run; pass an explicit seed")
     if entry.domain == "tf-generator":
-        return (f"`{api}()` is not seeded by tf.random.set_seed and differs in every run; call "
-                f"{SEED_CALLS['tf-generator']} first, or use tf.random.Generator.from_seed(SEED)")
-    what = "shuffles" if entry.rule.startswith("TFD3") else "draws random values"
-    seed_hint = f" (no `{entry.seed}`)" if entry.seed else ""
-    fix = advice(entry.domain, call.state, facts)
+        return (fitting(*(f"`{name}()` is not seeded by tf.random.set_seed" for name in names)),
+                f"it differs in every run; call {SEED_CALLS['tf-generator']} first, "
+                "or use tf.random.Generator.from_seed(SEED)")
+    shuffles = entry.rule.startswith("TFD3")
+    if entry.seed:
+        what = f"shuffles with no `{entry.seed}`" if shuffles else f"has no `{entry.seed}`"
+    else:
+        what = "shuffles" if shuffles else "draws random values"
+    cause = describe(entry.domain, call.state, facts)
+    fix = advice(entry.domain, call.state, facts, entry.seed)
     if entry.seed is None and entry.safe_if:
         condition = entry.safe_if[0]
         fix = f"pass {condition.param}=False or " + fix.replace("pass a seed or ", "")
     note = helper_note([entry.domain], facts, call)
-    return f"`{api}` {what}{seed_hint} and {describe(entry.domain, facts)}{note}, so results differ in every run; {fix}"
+    return named(entry.name, f" {what} and {cause}"), f"{note}; {fix}" if note else fix
 
 
 def _args(call: ast.Call, entry: RandomApi) -> tuple[tuple[str, str], ...]:
@@ -57,8 +63,8 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
         if effect.entropy:
             where = f" in {effect.path.rsplit('/', 1)[-1]}" if effect.path else ""
             yield at_call(call.node, report_pos(call.node), "TFD106",
-                          f"`{effect.name}()`{where} seeds from `{effect.entropy}()`, which differs in every run; "
-                          "pass it a fixed seed (and log it)", call.api)
+                          f"`{effect.name}()`{where} seeds from `{effect.entropy}()`, which differs in every run",
+                          call.api, help="pass it a fixed seed (and log it)")
     for call in facts.calls:
         node = call.node
         pos = report_pos(node)
@@ -83,12 +89,13 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
                     continue
             elif entry.domain == "tf-generator" and covered(entry.domain, call.state, facts):
                 continue
-            yield at_call(node, pos, entry.rule, _message(entry, call, facts), entry.name, _args(node, entry))
+            message, remedy = _message(entry, call, facts)
+            yield at_call(node, pos, entry.rule, message, entry.name, _args(node, entry), remedy)
             break
 
 
 def _entropy(node: ast.Call, pos: tuple[int, int], api: str, source: str) -> RawFinding:
     short = re.sub(r"^datetime\.datetime\.", "datetime.", source)
     return at_call(node, pos, "TFD106",
-                   f"the seed given to `{api}` comes from `{short}()`, which differs in every run; "
-                   "use a fixed seed (and log it)", api)
+                   named(api, f" comes from `{short}()`, which differs in every run", before="the seed given to "),
+                   api, help="use a fixed seed (and log it)")
