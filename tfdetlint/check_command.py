@@ -22,6 +22,7 @@ from typing import TextIO
 from tfdetlint.catalogue import Catalogue, load_catalogue
 from tfdetlint.config import Configurations, Settings, check_selectors
 from tfdetlint.findings import Finding
+from tfdetlint.linking import link_related
 from tfdetlint.orchestrate import Collected
 from tfdetlint.report import ALIASES, FORMATS, LINE_FORMATS, ReportContext, render_report
 from tfdetlint.report.full import render_scope_notes
@@ -119,6 +120,9 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print the settings the first file (or folder) is checked with, and stop")
     parser.add_argument("--show-scope", action="store_true",
                         help="say for each analysed file whether it was read as a script, library or test module, and why")
+    parser.add_argument("--group-related", action="store_true",
+                        help="concise output: show findings that one missing seed explains as one line, on the "
+                             "finding that names it")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour the report (auto: on a terminal, unless NO_COLOR is set)")
     parser.add_argument("--fix", action="store_true", help="apply safe fixes")
@@ -316,10 +320,10 @@ def run_check(args: argparse.Namespace, settings: Settings, collect: CollectFn) 
     if args.fix or args.fix_only or args.diff:
         return _fix(args, settings)
     collected = collect(args, settings)
-    findings = with_help(collected.findings)
+    findings = link_related(with_help(collected.findings))  # one missing seed: one group
     catalogue = load_catalogue()
     context = ReportContext(color=use_color(args.color, sys.stdout) if args.output_file is None else args.color == "always",
-                            scopes=collected.scopes, sources=collected.sources)
+                            scopes=collected.scopes, sources=collected.sources, group_related=args.group_related)
     line_format = args.format in LINE_FORMATS
     with _output(args.output_file) as out:
         if args.statistics:

@@ -59,12 +59,12 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
         words = ", ".join(f"Keras {_keras_major(facts)}" if d == "keras" else _NEEDS[d] for d in domains)
         why = [note] if (note := helper_note(domains, facts, first)) else []
         if "keras" in domains:
-            why.append(f"assuming Keras {_keras_major(facts)}: {facts.keras_reason}")
+            why.append(f"Keras {_keras_major(facts)} assumed ({facts.keras_reason})")
         remedy = "call keras.utils.set_random_seed(SEED) at the start (it seeds Python, NumPy and TF together)"
         yield at_call(first.node, report_pos(first.node), "TFD501",
                       fitting(f"no global seed is set for {words} in this script (first use: {_shown_use(what)})",
                               f"no global seed is set for {words} in this script (first use: {_shown_use(what, brief)})"),
-                      first.api, help="; ".join([*why, remedy]))
+                      first.api, help="; ".join([remedy, *why]))
     training = [(c, f"`{c.api}`") for c in facts.calls if c.in_script(facts) and is_training_call(c, catalogue)]
     training += [(c, e.trains) for c, e in facts.helper_randomness if e.trains and c.in_script(facts)]
     training.sort(key=lambda t: t[0].order)  # the first to run

@@ -41,7 +41,7 @@ def _message(entry: RandomApi, call: ResolvedCall, facts: FileFacts) -> tuple[st
         condition = entry.safe_if[0]
         fix = f"pass {condition.param}=False or " + fix.replace("pass a seed or ", "")
     note = helper_note([entry.domain], facts, call)
-    return named(entry.name, f" {what} and {cause}"), f"{note}; {fix}" if note else fix
+    return named(entry.name, f" {what} and {cause}"), f"{fix}; {note}" if note else fix
 
 
 def _args(call: ast.Call, entry: RandomApi) -> tuple[tuple[str, str], ...]:

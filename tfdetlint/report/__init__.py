@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from tfdetlint.catalogue import Catalogue
-from tfdetlint.findings import FileScope, Finding
+from tfdetlint.findings import FileScope, Finding, Ref
 
 Reporter = Callable[[list[Finding], Catalogue, TextIO], None]
 
@@ -28,6 +28,7 @@ class ReportContext:
     color: bool = False
     scopes: Mapping[str, FileScope] = field(default_factory=dict)  # path -> how the file was read
     sources: Mapping[str, bytes] = field(default_factory=dict)  # path -> bytes not on disk (stdin)
+    group_related: bool = False  # concise: a finding with a root is shown only as its root's count
 
 
 def reporters() -> dict[str, Reporter]:
@@ -51,12 +52,21 @@ def render_report(fmt: str, findings: list[Finding], catalogue: Catalogue, out: 
     if fmt == "full":
         full.render(findings, catalogue, out, context)
     elif fmt == "concise":
-        text.render(findings, catalogue, out, color=context.color)
+        text.render(findings, catalogue, out, color=context.color, grouped=context.group_related)
     else:
         reporters()[fmt](findings, catalogue, out)
 
 
-def location(finding: Finding) -> str:
+def location(finding: Finding | Ref) -> str:
     """``path:line:col`` or, in a notebook, ``path:cell N:line:col`` (as ruff prints notebooks)."""
     cell = f"cell {finding.cell}:" if finding.cell is not None else ""
     return f"{finding.path}:{cell}{finding.line}:{finding.column}"
+
+
+def link_notes(finding: Finding) -> list[str]:
+    """``related: LOCATION CODE`` for each finding this one's cause explains, or ``root: ...`` for
+    the finding that names this one's cause (``full`` output's notes)."""
+    notes = [f"related: {location(ref)}: {ref.code}" for ref in finding.related]
+    if finding.root is not None:
+        notes.append(f"root: {location(finding.root)}: {finding.root.code} (the same missing seed)")
+    return notes

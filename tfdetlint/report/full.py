@@ -9,7 +9,7 @@ from typing import TextIO
 
 from tfdetlint.catalogue import Catalogue
 from tfdetlint.findings import Finding
-from tfdetlint.report import ReportContext, location
+from tfdetlint.report import ReportContext, link_notes, location
 from tfdetlint.report.help import rule_help
 from tfdetlint.report.style import BLUE, BOLD, CYAN, RED, paint
 from tfdetlint.sources import SourceError, decode_python
@@ -93,6 +93,7 @@ def render(findings: list[Finding], catalogue: Catalogue, out: TextIO, context: 
         fix = fix_line(finding)
         if fix:
             notes.append(fix)
+        notes += link_notes(finding)
         for note in notes:
             out.write(f"{pad}{paint('=', BLUE, color)} {note}\n")
         out.write("\n")

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from tfdetlint import __version__
 from tfdetlint.catalogue import Catalogue
-from tfdetlint.findings import Finding
+from tfdetlint.findings import Finding, Ref
 from tfdetlint.report.help import rule_help
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -48,7 +48,7 @@ def _uri(path: str) -> str:
     return quote(candidate.as_posix(), safe="/", errors="surrogateescape")
 
 
-def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
+def _region(f: Finding) -> dict[str, Any]:
     region: dict[str, Any] = {"startLine": f.line, "startColumn": f.column}
     if f.file_region is not None:
         # A notebook: the place in the .ipynb file as stored (code scanning shows that file).
@@ -58,19 +58,46 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
             region.update(endLine=end_line, endColumn=end_column)
     elif f.end_line and f.cell is None:
         region.update(endLine=f.end_line, endColumn=max(f.end_column, 1))
-    message = f"cell {f.cell}: {f.message}" if f.cell is not None else f.message
-    return {
+    return region
+
+
+def _message(f: Finding) -> str:
+    return f"cell {f.cell}: {f.message}" if f.cell is not None else f.message
+
+
+def _location(f: Finding) -> dict[str, Any]:
+    return {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}, "region": _region(f)}}
+
+
+def _related(f: Finding, by_ref: dict[Ref, Finding]) -> list[dict[str, Any]]:
+    """SARIF relatedLocations: on the finding that names a root cause, the findings it explains; on
+    each of those, that finding (its message says which cause)."""
+    refs = [*f.related, *([f.root] if f.root is not None else [])]
+    linked = [(n, by_ref[ref]) for n, ref in enumerate(refs, start=1) if ref in by_ref]
+    return [{"id": n, **_location(other), "message": {"text": f"{other.code}: {_message(other)}"}}
+            for n, other in linked]
+
+
+def _result(f: Finding, index: dict[str, int], by_ref: dict[Ref, Finding]) -> dict[str, Any]:
+    result: dict[str, Any] = {
         "ruleId": f.code,
         "ruleIndex": index[f.code],
         "level": "error" if f.severity == "error" else "warning",
-        "message": {"text": message},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}, "region": region}}],
+        "message": {"text": _message(f)},
+        "locations": [_location(f)],
     }
+    related = _related(f, by_ref)
+    if related:
+        result["relatedLocations"] = related
+    if f.help:
+        result["properties"] = {"help": f.help}  # this finding's remedy (the rule's help is general)
+    return result
 
 
 def document(findings: list[Finding], catalogue: Catalogue) -> dict[str, Any]:
     codes = sorted(catalogue.rules)
     index = {code: i for i, code in enumerate(codes)}
+    by_ref = {f.ref(): f for f in findings}
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -84,7 +111,7 @@ def document(findings: list[Finding], catalogue: Catalogue) -> dict[str, Any]:
                         "rules": [_rule(code, catalogue) for code in codes],
                     }
                 },
-                "results": [_result(f, index) for f in findings],
+                "results": [_result(f, index, by_ref) for f in findings],
             }
         ],
     }

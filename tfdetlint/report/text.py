@@ -10,14 +10,22 @@ from tfdetlint.report import location
 from tfdetlint.report.style import BOLD, CYAN, RED, paint
 
 
-def line(finding: Finding, color: bool = False) -> str:
+def line(finding: Finding, color: bool = False, grouped: bool = False) -> str:
+    """One finding; ``grouped``: with the number of findings its root cause explains, if any."""
     marker = " " + paint("[*]", CYAN, color) if finding.fixable == "safe" else ""
-    return f"{paint(location(finding), BOLD, color)}: {paint(finding.code, RED + BOLD, color)}{marker} {finding.message}"
+    count = f" (+{len(finding.related)} related)" if grouped and finding.related else ""
+    return (f"{paint(location(finding), BOLD, color)}: {paint(finding.code, RED + BOLD, color)}{marker} "
+            f"{finding.message}{count}")
 
 
-def render(findings: list[Finding], catalogue: Catalogue, out: TextIO, color: bool = False) -> None:
+def render(findings: list[Finding], catalogue: Catalogue, out: TextIO, color: bool = False,
+           grouped: bool = False) -> None:
+    """One line per finding; ``grouped`` (``--group-related``): the findings one missing seed
+    explains are left out, counted on the line of the finding that names the seed."""
     for finding in findings:
-        out.write(line(finding, color) + "\n")
+        if grouped and finding.root is not None:
+            continue
+        out.write(line(finding, color, grouped) + "\n")
 
 
 def summary(findings: list[Finding], unsafe_fixes: bool = False) -> str:
