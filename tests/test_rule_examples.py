@@ -260,3 +260,5 @@ def test_messages_are_one_short_line() -> None:
     assert not long, "messages over the limit:\n" + "\n".join(long)
     without_help = sorted({f.code for _, f in found if not (f.help or rule_help(f.code))})
     assert not without_help, f"findings with no help (remedy): {without_help}"
+    # SARIF's rule help and fullDescription carry each rule's remedy.
+    assert not [code for code in rule_table() if not rule_help(code)], "rules.toml: a rule without `help`"

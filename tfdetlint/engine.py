@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from tfdetlint.analysis import collect
 from tfdetlint.catalogue import Catalogue, load_catalogue
-from tfdetlint.checks import RawFinding, run_checks
+from tfdetlint.checks import RawFinding, run_checks, sentence
 from tfdetlint.findings import FileScope, Finding
 from tfdetlint.intents import Loc, attach_fixes
 from tfdetlint.options import Analysis, Options, problem
@@ -233,7 +233,7 @@ def _place(raw: RawFinding, source: Source, lines: list[str], catalogue: Catalog
         end_column=end_column,
         cell=cell,
         args=raw.args,
-        help=raw.help,
+        help=sentence(raw.help),
         file_region=_file_region(source, cell, line, column, end_line, end_column),
         fix=fix,
     )

@@ -143,3 +143,20 @@ def test_notebook_links_name_cells() -> None:
     (root,) = [f for f in found if f.code == "TFD501"]
     assert root.related and all(ref.cell == 1 for ref in root.related)
     assert all(r["cell"] == 1 for r in root.to_json()["related"])
+
+
+def test_determinism_and_shard_findings_of_the_missing_tf_seed_are_linked() -> None:
+    """TFD607 (op determinism with no TF seed) and TFD611 (shard after an unseeded shuffle) go away
+    with the TF seed TFD501 asks for; a generator no global seed controls (TFD105) does not."""
+    from tfdetlint.engine import check_bytes
+    from tfdetlint.linking import link_related
+
+    code = (b"import tensorflow as tf\n\nif __name__ == '__main__':\n"
+            b"    tf.config.experimental.enable_op_determinism()\n"
+            b"    x = tf.random.normal([2])\n"
+            b"    ds = tf.data.Dataset.range(8).shuffle(8).shard(2, 0)\n"
+            b"    import numpy as np\n    rng = np.random.default_rng()\n")
+    found = link_related(check_bytes(code, "train.py"))
+    (root,) = [f for f in found if f.code == "TFD501"]
+    assert [(r.line, r.code) for r in root.related] == [(4, "TFD607"), (5, "TFD101"), (6, "TFD301"), (6, "TFD611")]
+    assert [f.code for f in found if f.root is None and f.code != "TFD501"] == ["TFD105"]

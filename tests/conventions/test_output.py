@@ -77,7 +77,7 @@ def test_junit(tfd, project: Path) -> None:  # type: ignore[no-untyped-def]
 
 def test_pylint(tfd, project: Path) -> None:  # type: ignore[no-untyped-def]
     out = tfd(project, "train.py", "--output-format", "pylint").out
-    assert any(line.startswith("train.py:3: [TFD101] `tensorflow.random.normal`") for line in out.splitlines())
+    assert any(line.startswith("train.py:3: [TFD101] `tf.random.normal`") for line in out.splitlines())
 
 
 def test_statistics_are_counts_only(tfd, project: Path) -> None:  # type: ignore[no-untyped-def]

@@ -50,14 +50,18 @@ def shown(api: str) -> str:
     return api
 
 
-def brief(api: str) -> str:
-    """The shortest name that still says which API: from the class on (``ImageDataGenerator.flow``),
-    else the function's own name; for messages that would not fit with the full name."""
+def shorter(api: str) -> list[str]:
+    """The API's written name, then shorter ones down to the shortest that still says which API:
+    from the class on (``ImageDataGenerator.flow``), else the function's own name. Messages take
+    the longest that fits."""
     parts = shown(api).split(".")
-    for index in range(len(parts) - 1, -1, -1):
-        if parts[index][:1].isupper():
-            return ".".join(parts[index:])
-    return parts[-1]
+    last = next((i for i in range(len(parts) - 1, -1, -1) if parts[i][:1].isupper()), len(parts) - 1)
+    return [".".join(parts[start:]) for start in range(last + 1)]
+
+
+def brief(api: str) -> str:
+    """The shortest of ``shorter(api)``."""
+    return shorter(api)[-1]
 
 
 def fitting(*candidates: str) -> str:
@@ -69,8 +73,17 @@ def fitting(*candidates: str) -> str:
 
 
 def named(api: str, after: str, before: str = "") -> str:
-    """``before`api`after`` with the API's written name, or its brief name when that is too long."""
-    return fitting(f"{before}`{shown(api)}`{after}", f"{before}`{brief(api)}`{after}")
+    """``before`api`after`` with the longest name of the API that fits."""
+    return fitting(*(f"{before}`{name}`{after}" for name in shorter(api)))
+
+
+def sentence(text: str) -> str:
+    """``text`` starting with a capital, as rules.toml's helps do, unless it starts with code
+    (``tf.random.set_seed alone ...`` stays as written)."""
+    first = text.split(" ", 1)[0]
+    if first[:1].islower() and not any(ch in first for ch in ".`()_="):
+        return text[0].upper() + text[1:]
+    return text
 
 
 def at_call(node: ast.Call, pos: tuple[int, int], code: str, message: str, api: str,

@@ -522,8 +522,8 @@ def _op_determinism_without_seed(calls: list[ResolvedCall], facts: FileFacts, ca
     enable = enabling[0]
     more = f" and {len(raising) - 1} more" if len(raising) > 1 else ""
     yield at_call(enable.node, report_pos(enable.node), "TFD607",
-                  named(first.api, f" (line {first.node.lineno}){more} will raise RuntimeError",
-                        before="op determinism with no TF global seed: "),
+                  named(first.api, f" (line {first.node.lineno}){more} {'raise' if more else 'raises'} RuntimeError",
+                        before="no TF global seed under op determinism: "),
                   enable.api,
                   help="under op determinism, unseeded TF random ops raise RuntimeError (measured); call "
                        "tf.random.set_seed(SEED) (or keras.utils.set_random_seed) before them")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
 from tfdetlint.analysis.randomness import matches
 from tfdetlint.catalogue import Catalogue, OpApi
-from tfdetlint.checks import RawFinding, at_call, brief, fitting, shown
+from tfdetlint.checks import RawFinding, at_call, fitting, shorter, shown
 
 
 def selected(op: OpApi, call: ResolvedCall) -> bool:
@@ -32,8 +32,7 @@ def message(op: OpApi, rule: str, determinism: bool, cpu_only: bool) -> tuple[st
 
     def said(render: Callable[[str], str]) -> str:
         # The kernel is dropped before the API's name is shortened: the API is what the user wrote.
-        return fitting(render(f"`{shown(op.name)}` ({op.kernel})"), render(f"`{shown(op.name)}`"),
-                       render(f"`{brief(op.name)}`"))
+        return fitting(render(f"`{shown(op.name)}` ({op.kernel})"), *(render(f"`{name}`") for name in shorter(op.name)))
 
     if rule == "TFD204":
         return (said(lambda api: f"{api} raises FailedPreconditionError once op determinism is enabled"),

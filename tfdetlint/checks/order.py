@@ -14,7 +14,7 @@ from tfdetlint.analysis.randomness import is_stateful, matches
 from tfdetlint.analysis.values import Known
 from tfdetlint.arguments import Hidden, argument, source_text
 from tfdetlint.catalogue import Catalogue, OrderApi
-from tfdetlint.checks import RawFinding, at_call, brief, fitting, named, shown
+from tfdetlint.checks import RawFinding, at_call, fitting, named, shorter, shown
 
 
 def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
@@ -80,8 +80,7 @@ def _reordering(call: ResolvedCall, entry: OrderApi, facts: FileFacts) -> RawFin
         via = f" ({written}: {fact.via})" if fact.via else ""
         return at_call(call.node, pos, entry.rule,
                        fitting(*(f"`{name}({entry.param}={entry.value})`{note} returns elements in a timing-dependent order"
-                                 for name, note in ((shown(entry.name), via), (shown(entry.name), ""),
-                                                    (brief(entry.name), "")))),
+                                 for name, note in ((shown(entry.name), via), *((n, "") for n in shorter(entry.name))))),
                        entry.name, tuple(sorted(args)),
                        f"the order differs run to run; drop `{entry.param}={written}` (order is kept by default, "
                        "even with num_parallel_calls) or enable op determinism")
@@ -90,7 +89,7 @@ def _reordering(call: ResolvedCall, entry: OrderApi, facts: FileFacts) -> RawFin
     keeps = "true" if entry.value == "False" else "false"
     return at_call(call.node, pos, entry.rule,
                    fitting(*(f"`{name}({entry.param}={written})` returns elements in a timing-dependent order unless "
-                             f"`{fact.depends_on}` is {keeps}" for name in (shown(entry.name), brief(entry.name)))),
+                             f"`{fact.depends_on}` is {keeps}" for name in shorter(entry.name))),
                    entry.name, tuple(sorted(args)), "pass a literal, or enable op determinism to keep the order")
 
 

@@ -6,11 +6,11 @@ callers seed and configure the program.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from tfdetlint.analysis import FileFacts, ResolvedCall, is_training_call, randomness, report_pos
 from tfdetlint.catalogue import Catalogue
-from tfdetlint.checks import RawFinding, at_call, brief, fitting, shown
+from tfdetlint.checks import RawFinding, at_call, fitting, shorter
 from tfdetlint.checks.domains import covered, helper_note
 
 # The global seeds a script can miss, as the message names them.
@@ -62,8 +62,8 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
             why.append(f"Keras {_keras_major(facts)} assumed ({facts.keras_reason})")
         remedy = "call keras.utils.set_random_seed(SEED) at the start (it seeds Python, NumPy and TF together)"
         yield at_call(first.node, report_pos(first.node), "TFD501",
-                      fitting(f"no global seed is set for {words} in this script (first use: {_shown_use(what)})",
-                              f"no global seed is set for {words} in this script (first use: {_shown_use(what, brief)})"),
+                      fitting(*(f"no global seed is set for {words} in this script (first use: {use})"
+                                for use in _shown_uses(what))),
                       first.api, help="; ".join([remedy, *why]))
     training = [(c, f"`{c.api}`") for c in facts.calls if c.in_script(facts) and is_training_call(c, catalogue)]
     training += [(c, e.trains) for c, e in facts.helper_randomness if e.trains and c.in_script(facts)]
@@ -73,14 +73,13 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
         session = first_training.api == catalogue.session_run
         extra = (" (and tf.compat.v1.Session itself is outside what op determinism guarantees)" if session else "")
         yield at_call(first_training.node, report_pos(first_training.node), "TFD502",
-                      fitting(f"this script trains ({_shown_use(what)}) without op determinism",
-                              f"this script trains ({_shown_use(what, brief)}) without op determinism"),
+                      fitting(*(f"this script trains ({use}) without op determinism" for use in _shown_uses(what))),
                       first_training.api,
                       help="bias-add, convolution and pooling gradients can differ run to run on GPU; call "
                            f"tf.config.experimental.enable_op_determinism() before training{extra}")
 
 
-def _shown_use(what: str, name: Callable[[str], str] = shown) -> str:
-    """A use (the API in backquotes, maybe with ``at file:line``), its API named as written (or briefly)."""
+def _shown_uses(what: str) -> list[str]:
+    """A use (the API in backquotes, maybe with ``at file:line``) with each name of its API, longest first."""
     api, _, rest = what.removeprefix("`").partition("`")
-    return f"`{name(api)}`{rest}" if what.startswith("`") else what
+    return [f"`{name}`{rest}" for name in shorter(api)] if what.startswith("`") else [what]

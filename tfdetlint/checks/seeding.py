@@ -16,13 +16,13 @@ from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
 from tfdetlint.analysis.randomness import applies, is_unseeded, op_seed
 from tfdetlint.arguments import argument, source_text
 from tfdetlint.catalogue import Catalogue, RandomApi
-from tfdetlint.checks import RawFinding, at_call, brief, fitting, named, shown
+from tfdetlint.checks import RawFinding, at_call, fitting, named, shorter
 from tfdetlint.checks.domains import SEED_CALLS, advice, covered, describe, helper_note
 
 
 def _message(entry: RandomApi, call: ResolvedCall, facts: FileFacts) -> tuple[str, str]:
     """The message (what is unseeded, and which global seed is missing) and the help (the remedy)."""
-    names = (shown(entry.name), brief(entry.name))
+    names = shorter(entry.name)
     if entry.domain == "none":
         return (fitting(*(f"`{name}()` is created without a seed, and no global seed controls it" for name in names)),
                 "it differs in every run; pass an explicit seed")
