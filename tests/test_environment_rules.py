@@ -35,7 +35,7 @@ def test_message_names_where_the_order_becomes_data() -> None:
     """
     assert found(src) == [(5, "TFD601")]
     assert "becomes data at line 7" in messages(src)[0]  # the message says where; the help says how
-    assert "line 7: `tensorflow.data.Dataset.from_tensor_slices` makes a dataset" in helps(src)[0]
+    assert "Line 7: `tensorflow.data.Dataset.from_tensor_slices` makes a dataset" in helps(src)[0]
 
 
 def test_train_eval_split_by_position_is_flagged() -> None:

@@ -124,7 +124,7 @@ def test_github_annotations(project: Path) -> None:
         assert level == "warning"
         parsed.append((path, int(line), int(col), code, message))
     assert sorted(parsed) == expected
-    assert "::warning file=train.py,line=5,col=32,title=TFD301::`tensorflow.data.Dataset.shuffle` shuffles" in proc.stdout
+    assert "::warning file=train.py,line=5,col=32,title=TFD301::`tf.data.Dataset.shuffle` shuffles" in proc.stdout
 
 
 def test_github_escapes_properties_and_data(tmp_path: Path) -> None:
