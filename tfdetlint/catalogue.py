@@ -58,6 +58,11 @@ class ArgCondition:
         return None if self.pattern == "*" else re.compile(self.pattern)
 
 
+# The randomness a global seed controls (a random API's `domain` in rng.toml / shuffle.toml): what
+# TFD501 asks to seed. "none" and "tf-generator" draws are not seeded by it.
+GLOBAL_SEED_DOMAINS = frozenset({"tf", "numpy", "python", "keras"})
+
+
 @dataclass(frozen=True)
 class RandomApi:
     """A call that draws randomness (TFD1xx, TFD3xx) or seeds a generator."""

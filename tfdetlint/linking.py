@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from tfdetlint.catalogue import Catalogue, load_catalogue
-from tfdetlint.checks.program import SEEDED_DOMAINS
+# Not the checks: a warm run (every file from the cache) imports no analysis.
+from tfdetlint.catalogue import GLOBAL_SEED_DOMAINS, Catalogue, load_catalogue
 from tfdetlint.findings import Finding
 
 ROOT_RULE = "TFD501"
@@ -31,7 +31,7 @@ def caused_by_missing_seed(finding: Finding, catalogue: Catalogue) -> bool:
     """Whether a global seed (the one TFD501 asks for) would make this finding go away."""
     if finding.code in _TF_SEED_RULES:
         return True
-    return any(entry.rule == finding.code and entry.domain in SEEDED_DOMAINS
+    return any(entry.rule == finding.code and entry.domain in GLOBAL_SEED_DOMAINS
                for entry in catalogue.random_apis.get(finding.api, ()))
 
 

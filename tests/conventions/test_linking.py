@@ -160,3 +160,17 @@ def test_determinism_and_shard_findings_of_the_missing_tf_seed_are_linked() -> N
     (root,) = [f for f in found if f.code == "TFD501"]
     assert [(r.line, r.code) for r in root.related] == [(4, "TFD607"), (5, "TFD101"), (6, "TFD301"), (6, "TFD611")]
     assert [f.code for f in found if f.root is None and f.code != "TFD501"] == ["TFD105"]
+
+
+def test_linking_names_the_domains_tfd501_asks_for_and_imports_no_analysis() -> None:
+    import subprocess
+    import sys
+
+    from tfdetlint.catalogue import GLOBAL_SEED_DOMAINS
+    from tfdetlint.checks.program import _NEEDS
+
+    assert set(_NEEDS) == GLOBAL_SEED_DOMAINS
+    code = "import sys, tfdetlint.linking; print(any(m.startswith('tfdetlint.analysis') for m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert proc.stdout.strip() == "False", proc.stderr

@@ -20,7 +20,6 @@ _NEEDS = {
     "python": "Python",
     "keras": "Keras",
 }
-SEEDED_DOMAINS = frozenset(_NEEDS)  # the randomness TFD501's missing seed covers
 
 
 def unseeded_domain(call: ResolvedCall, facts: FileFacts, catalogue: Catalogue) -> str | None:
