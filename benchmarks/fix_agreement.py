@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from tfdetlint.engine import check_bytes
-from tfdetlint.options import Options
 from tfdetlint.fix.fixer import FixError, fix_bytes
+from tfdetlint.options import Options
 
 
 def agree(root: Path, lists: list[Path]) -> int:
