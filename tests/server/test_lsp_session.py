@@ -76,6 +76,10 @@ async def test_diagnostics_come_from_the_unsaved_buffer_as_the_cli_reports_them(
                                                         character=int(finding["column"]) - 1)  # type: ignore[call-overload]
         assert diagnostic.code_description is not None
         assert diagnostic.code_description.href.endswith(f"/rules/docs/{finding['code']}.md")
+    # One missing seed, linked as the CLI links it (issue 16): the draw points at its root cause.
+    root = by_code["TFD501"]
+    assert random_op_root(by_code["TFD101"], uri) == (root.range.start.line, root.range.start.character)
+    assert any(info.location.range.start.line == 2 for info in root.related_information or [])
     random_op = by_code["TFD101"]
     assert random_op.range == types.Range(start=types.Position(line=2, character=14),
                                           end=types.Position(line=2, character=28))  # normal([2, 2])
@@ -300,3 +304,11 @@ async def test_a_broken_configuration_is_shown_once_and_its_repair_rechecks(clie
     watched(client, config)
     found = await wait_for(client, uri, has("TFD101"))
     assert set(codes(found)) == {"TFD101"}
+
+
+def random_op_root(diagnostic: types.Diagnostic, uri: str) -> tuple[int, int] | None:
+    """Where the diagnostic's related information says its root cause is, in this document."""
+    for info in diagnostic.related_information or []:
+        if info.location.uri == uri and info.message.startswith("root cause"):
+            return info.location.range.start.line, info.location.range.start.character
+    return None

@@ -16,6 +16,7 @@ from tfdetlint.config import Settings
 from tfdetlint.discovery import force_excluded
 from tfdetlint.engine import analyse
 from tfdetlint.findings import Finding
+from tfdetlint.linking import link_related
 from tfdetlint.noqa import add_to_line, commentable_lines
 from tfdetlint.options import Analysis, problem
 from tfdetlint.project import ProjectIndex
@@ -50,7 +51,7 @@ def check_buffer(raw: bytes, path: Path, projects: Projects) -> Checked:
     except Exception as exc:  # a bug on one buffer must not take the server down (as runner.analyse_bytes)
         analysis = Analysis([problem(str(path), f"internal error while checking this file: {type(exc).__name__}: {exc}")],
                             {})
-    found = sorted(f for f in analysis.findings if settings.is_selected(f.code, path))
+    found = link_related(sorted(f for f in analysis.findings if settings.is_selected(f.code, path)))
     return Checked(found, frozenset(analysis.dependencies), settings)
 
 

@@ -34,7 +34,23 @@ def finding_range(finding: Finding, positions: Positions, in_file: bool = False)
     return types.Range(start=start, end=end)
 
 
-def to_diagnostic(finding: Finding, positions: Positions, in_file: bool = False) -> types.Diagnostic:
+def related_information(finding: Finding, positions: Positions, uri: str) -> list[types.DiagnosticRelatedInformation]:
+    """The findings of one root cause (``tfdetlint.linking``) in this document: the missing seed's
+    TFD501 lists the draws it explains, and each of those points back to it."""
+    refs = [(ref, f"explained by the missing seed: {ref.code}") for ref in finding.related]
+    if finding.root is not None:
+        refs.append((finding.root, f"root cause: {finding.root.code} (no global seed)"))
+    found = []
+    for ref, text in refs:
+        if ref.cell != finding.cell:
+            continue  # another cell is another document
+        start = positions.at(ref.line - 1, ref.column - 1)
+        found.append(types.DiagnosticRelatedInformation(types.Location(uri, types.Range(start, start)), text))
+    return found
+
+
+def to_diagnostic(finding: Finding, positions: Positions, in_file: bool = False,
+                  uri: str | None = None) -> types.Diagnostic:
     return types.Diagnostic(
         range=finding_range(finding, positions, in_file),
         message=finding.message,
@@ -43,4 +59,5 @@ def to_diagnostic(finding: Finding, positions: Positions, in_file: bool = False)
         code_description=types.CodeDescription(href=HELP_URI.format(code=finding.code)),
         source=SOURCE,
         data={"fixable": finding.fixable},
+        related_information=related_information(finding, positions, uri) if uri is not None and not in_file else None,
     )

@@ -197,7 +197,7 @@ class TfdetlintServer(LanguageServer):
         codec = self.workspace.position_codec
         for uri, found in snapshot.by_uri(findings).items():
             positions = Positions(snapshot.text(uri), codec)
-            diagnostics = [to_diagnostic(f, positions, snapshot.is_notebook_json) for f in found]
+            diagnostics = [to_diagnostic(f, positions, snapshot.is_notebook_json, uri) for f in found]
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=snapshot.version_of(uri)))
 
