@@ -63,15 +63,21 @@ class SymbolTable:
     def _emit(self, scope: int, event: Event) -> None:
         self.scopes[self.event_scope(scope)].events.append(event)
 
-    def _bind_target(self, scope: int, target: ast.expr, value: ast.expr | None, pos: Pos) -> None:
+    def _bind_target(self, scope: int, target: ast.expr, value: ast.expr | None, pos: Pos,
+                     path: tuple[int, ...] = ()) -> None:
         if isinstance(target, ast.Name):
             if value is None:
                 self._bind(scope, target.id, Binding(pos, "opaque"))
+            elif path:
+                self._bind(scope, target.id, Binding(pos, "unpacked", value=value, value_scope=scope, path=path))
             else:
                 self._bind(scope, target.id, Binding(pos, "value", value=value, value_scope=scope))
         elif isinstance(target, (ast.Tuple, ast.List)):
-            for element in target.elts:
-                self._bind_target(scope, element, None, pos)
+            # `train, test = tfds.load(..., split=[...])`: each name is an element of the value,
+            # by position; from a starred element on, positions are not known.
+            starred = next((i for i, e in enumerate(target.elts) if isinstance(e, ast.Starred)), len(target.elts))
+            for index, element in enumerate(target.elts):
+                self._bind_target(scope, element, value if index < starred else None, pos, (*path, index))
         elif isinstance(target, ast.Starred):
             self._bind_target(scope, target.value, None, pos)
 
@@ -230,7 +236,9 @@ class SymbolTable:
             if isinstance(expr, ast.Call) and terminal_name(expr.func) == "GradientTape":
                 tape = True
             if item.optional_vars is not None:
-                self._bind_target(scope, item.optional_vars, expr, self._end(node))
+                # `as (a, b)` unpacks what __enter__ returns, not the context manager itself.
+                value = expr if isinstance(item.optional_vars, ast.Name) else None
+                self._bind_target(scope, item.optional_vars, value, self._end(node))
             self._with_items.append(expr)
             added += 1
         self.walk_all(node.body, scope, tape, in_loop)
