@@ -108,7 +108,19 @@ class SetAttrEvent:
     scope: int
 
 
-Event = CallSite | RefEvent | SetItemEvent | SetAttrEvent
+@dataclass(frozen=True)
+class ImportEvent:
+    """An import that runs a module's top level: ``import a.b`` runs ``a`` and ``a.b``, and a
+    project module's top-level seeding holds from here on. ``as_main``: run as ``__main__``
+    (a notebook's ``%run helper.py``), so its ``if __name__ == "__main__":`` block runs too."""
+
+    node: ast.Import | ast.ImportFrom
+    modules: tuple[str, ...]  # as written (``.helper`` for relative imports), packages first
+    scope: int
+    as_main: bool = False
+
+
+Event = CallSite | RefEvent | SetItemEvent | SetAttrEvent | ImportEvent
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,13 @@ order they run. Nothing is resolved here; ``resolve`` does that lazily.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 
 from tfdetlint.analysis.model import (
     Binding,
     CallSite,
     Event,
+    ImportEvent,
     Pos,
     RefEvent,
     Scope,
@@ -22,6 +24,7 @@ from tfdetlint.analysis.model import (
     is_main_guard,
     terminal_name,
 )
+from tfdetlint.notebook_cells import RUN_ALIAS
 
 
 class SymbolTable:
@@ -104,6 +107,7 @@ class SymbolTable:
 
     def visit_Import(self, node: ast.Import, scope: int, in_tape: bool, in_loop: bool) -> None:
         pos = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+        self._emit(scope, ImportEvent(node, tuple(_with_packages(a.name for a in node.names)), scope))
         for alias in node.names:
             root = alias.name.split(".", 1)[0]
             self.imports.add(root)
@@ -116,6 +120,7 @@ class SymbolTable:
     def visit_ImportFrom(self, node: ast.ImportFrom, scope: int, in_tape: bool, in_loop: bool) -> None:
         pos = (node.end_lineno or node.lineno, node.end_col_offset or 0)
         module = node.module or ""
+        self._emit(scope, _import_event(node, module, scope))
         if node.level:
             prefix = "." * node.level + (module + "." if module else "")
             for alias in node.names:
@@ -340,6 +345,31 @@ def _may_be_callable(expr: ast.expr) -> bool:
     if isinstance(expr, ast.Starred):
         return False
     return isinstance(expr, (ast.Name, ast.Attribute, ast.Call, ast.Lambda))
+
+
+def _with_packages(modules: Iterable[str]) -> list[str]:
+    """Each module with the packages above it, which importing it runs first (``a``, ``a.b``)."""
+    found: list[str] = []
+    for module in modules:
+        dots = len(module) - len(module.lstrip("."))
+        parts = module[dots:].split(".") if module[dots:] else []
+        for end in range(1, len(parts) + 1):
+            found.append(module[:dots] + ".".join(parts[:end]))
+    return list(dict.fromkeys(found))
+
+
+def _import_event(node: ast.ImportFrom, module: str, scope: int) -> ImportEvent:
+    """``from a.b import c`` runs ``a``, ``a.b`` and, when ``c`` is a submodule, ``a.b.c``."""
+    base = "." * node.level + module
+    names = [a.name for a in node.names if a.name != "*" and a.asname != RUN_ALIAS]
+    if node.level:
+        # `from . import helper`: the package's own __init__ is rarely ours; its modules are.
+        candidates = [base] if module else []
+        candidates += [base + ("." if module else "") + name for name in names]
+    else:
+        candidates = [base, *(f"{base}.{name}" for name in names)]
+    as_main = any(a.asname == RUN_ALIAS for a in node.names)
+    return ImportEvent(node, tuple(_with_packages(candidates)), scope, as_main)
 
 
 def build_symbols(tree: ast.Module) -> SymbolTable:
