@@ -167,3 +167,17 @@ def test_run_magic_of_a_helper_with_functions_that_seeds_at_top_level(tmp_path: 
     write(tmp_path, {"helper.py": SEEDS_AT_IMPORT + "\ndef load():\n    return 1\n"})
     assert notebook_codes(tmp_path, "import tensorflow as tf\n%run helper.py\n", "data = load()\n",
                           "x = tf.random.uniform([1])\n") == []
+
+
+def test_cache_rechecks_importers_when_the_module_stops_seeding(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from tfdetlint.cli import main
+
+    write(tmp_path, {"seeding_helper.py": SEEDS_AT_IMPORT,
+                     "train.py": "import tensorflow as tf\nimport seeding_helper\n\nx = tf.random.normal([1])\n"})
+    args = [str(tmp_path / "train.py"), "--script", "--cache-dir", str(tmp_path / "cache"), "-q", "--format", "json"]
+    assert main(args) == 0
+    capsys.readouterr()
+    (tmp_path / "seeding_helper.py").write_text(SEEDS_NOTHING)
+    assert main(args) == 1
+    assert "TFD101" in capsys.readouterr().out
