@@ -123,7 +123,7 @@ class ProjectIndex:
         what its top level does to the random state, when it is one of the project's modules."""
         if depth > MAX_DEPTH:
             return None
-        path = self.module_file(module, importer)
+        path = self.module_file(module, importer, as_script=depth == 0)
         if path is None or (importer and path == Path(importer).resolve()):
             return None
         return self.effect_in(path, MODULE_MAIN if as_main else MODULE_TOP, depth)
