@@ -181,6 +181,23 @@ class TypeInfo:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """A call whose value holds several values of a type, in a shape its arguments decide
+    (types.toml ``[[shape]]``). Shapes: "one" (the type itself), "dict" (subscripts are the
+    type), "list" (subscripts and unpacked elements are the type)."""
+
+    name: str
+    type: str
+    always: str = "one"  # the shape when no ``argument`` decides it
+    argument: str | None = None
+    position: int | None = None  # where ``argument`` may be passed positionally
+    absent: str = "one"  # the shape without ``argument``
+    sequence: str = "one"  # ... with a list, tuple or comprehension for it
+    values: Mapping[str, str] = field(default_factory=dict)  # ... with these constants (others: "one")
+    paired_by: str | None = None  # a keyword that, when true, makes the value (that shape, metadata)
+
+
+@dataclass(frozen=True)
 class EnvironmentApis:
     """Family TFD6xx (environment.toml): listings, where order becomes data, settings, distribution."""
 
@@ -241,6 +258,7 @@ class Catalogue:
     digest: str
     _canonical: dict[str, str] = field(default_factory=dict, repr=False)  # memo of canonical()
     environment: EnvironmentApis = EnvironmentApis()
+    shapes: Mapping[str, Shape] = field(default_factory=dict)
 
     def canonical(self, name: str) -> str:
         """Rewrite a resolved dotted name to its canonical spelling (names.toml)."""
@@ -459,6 +477,11 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
         gradient_sink_methods=frozenset(gradient["sink_methods"]),
         digest=digest,
         environment=_environment(environment),
+        shapes={name: Shape(name=name, type=e["type"], always=e.get("always", "one"), argument=e.get("argument"),
+                            position=e.get("position"), absent=e.get("absent", "one"),
+                            sequence=e.get("sequence", "one"), values=dict(e.get("values", {})),
+                            paired_by=e.get("paired_by"))
+                for e in types.get("shape", []) for name in e["calls"]},
     )
     return catalogue
 

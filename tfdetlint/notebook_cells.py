@@ -49,6 +49,10 @@ _ESCAPE_SINGLES = frozenset({"!", "?", "%", ",", ";", "/"})
 _LINE_SPLIT = re.compile(r"^(\s*)([,;/%]|!!?|\?\??)?\s*(%{0,2}[\w\.\*]*)(.*?$|$)")
 _MAYBE_SPECIAL = re.compile(r"[%!?]|^\s*[,;/]")
 _FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+# ``%run helper.py`` becomes ``from .helper import f, g, __name__ as _tfdetlint_run`` (sources):
+# the alias tells the analysis that the helper runs as ``__main__``, its top level and its
+# ``if __name__ == "__main__":`` block both, at that point of the notebook.
+RUN_ALIAS = "_tfdetlint_run"
 _LOOP_LIMIT = 500
 
 

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from tfdetlint.analysis.effects import Effect
 
 MAX_DEPTH = 8
+# What ``effect_in`` summarises for a module's own top level, as an import runs it (without its
+# ``__main__`` block) or as ``%run`` runs it (with it): never a function's name.
+MODULE_TOP = "<import>"
+MODULE_MAIN = "<__main__>"
 # A module whose bytes mention none of these, nor any catalogued API, has no effect when called.
 _SEED_WORDS = (b"seed", b"determinis", b"TF_DETERMINISTIC_OPS", b"set_global_generator")
 # Summarise(module model, function, path, index, depth): the analysis gives the index this, so
@@ -112,6 +116,17 @@ class ProjectIndex:
         if path is None:
             return None
         return self.effect_in(path, function, depth)
+
+    def module_effect(self, module: str, importer: str | None, depth: int = 0, *,
+                      as_main: bool = False) -> Effect | None:
+        """The effect of importing ``module`` (``a.b``, or ``.helper`` relative to ``importer``):
+        what its top level does to the random state, when it is one of the project's modules."""
+        if depth > MAX_DEPTH:
+            return None
+        path = self.module_file(module, importer, as_script=depth == 0)
+        if path is None or (importer and path == Path(importer).resolve()):
+            return None
+        return self.effect_in(path, MODULE_MAIN if as_main else MODULE_TOP, depth)
 
     def _configured(self, qname: str) -> Effect | None:
         name = qname.lstrip(".")

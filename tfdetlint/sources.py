@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from tfdetlint.notebook_cells import CellPython, cell_to_python, default_finder
+from tfdetlint.notebook_cells import RUN_ALIAS, CellPython, cell_to_python, default_finder
 from tfdetlint.notebook_json import NotebookPositions
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -189,9 +189,10 @@ _RUN_HELPER_BYTES = 1024 * 1024
 
 def _follow_runs(code: str, runs: tuple[tuple[int, str], ...], path: str) -> str:
     """``%run helper.py`` runs the helper and copies its names into the notebook: the line
-    becomes ``from .helper import f, g`` (the helper's top-level functions and classes, read
-    from the notebook's folder), so a later ``seed_everything()`` is followed into the helper as
-    an imported seeding helper is. Seeds the helper sets at its own top level are not seen."""
+    becomes ``from .helper import f, g, __name__ as _tfdetlint_run`` (the helper's top-level
+    functions and classes, read from the notebook's folder), so a later ``seed_everything()`` is
+    followed into the helper as an imported seeding helper is, and the alias (``RUN_ALIAS``)
+    makes the helper's own top level, run as ``__main__``, hold from that line on."""
     lines = code.split("\n")
     folder = Path(path).parent
     for line, target in runs:
@@ -200,19 +201,21 @@ def _follow_runs(code: str, runs: tuple[tuple[int, str], ...], path: str) -> str
             continue
         names = _helper_names(folder / target)
         stripped = lines[line - 1].lstrip()
-        if names and stripped == "pass":
+        if names is not None and stripped == "pass":
             indent = lines[line - 1][: len(lines[line - 1]) - len(stripped)]
-            lines[line - 1] = f"{indent}from .{'.'.join(parts)} import {', '.join(names)}"
+            imported = ", ".join([*names, f"__name__ as {RUN_ALIAS}"])
+            lines[line - 1] = f"{indent}from .{'.'.join(parts)} import {imported}"
     return "\n".join(lines)
 
 
-def _helper_names(helper: Path) -> list[str]:
+def _helper_names(helper: Path) -> list[str] | None:
+    """The helper's top-level functions and classes; None when it cannot be read or parsed."""
     try:
         if helper.stat().st_size > _RUN_HELPER_BYTES:
-            return []
+            return None
         tree = ast.parse(helper.read_bytes(), filename=str(helper))
     except (OSError, SyntaxError, ValueError, MemoryError, RecursionError):
-        return []
+        return None
     defined = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     return sorted({node.name for node in tree.body if isinstance(node, defined) and not node.name.startswith("__")})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from pathlib import Path
 
 from tfdetlint.analysis import keras
 from tfdetlint.analysis.callgraph import CallGraph
@@ -29,7 +30,7 @@ from tfdetlint.analysis.script import (
 from tfdetlint.analysis.symbols import SymbolTable, build_symbols
 from tfdetlint.analysis.values import ValueFacts
 from tfdetlint.catalogue import Catalogue
-from tfdetlint.project import ProjectIndex
+from tfdetlint.project import MODULE_MAIN, MODULE_TOP, ProjectIndex
 
 __all__ = ["Effect", "FileFacts", "ModuleModel", "ResolvedCall", "State", "collect", "is_training_call",
            "model_module", "report_pos", "summarise_function"]
@@ -111,8 +112,11 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
 
 
 def summarise_function(model: ModuleModel, function: str, path: str, project: ProjectIndex, depth: int) -> Effect | None:
-    """What calling ``function`` of this module does to the random state, and what it draws unseeded."""
+    """What calling ``function`` of this module does to the random state, and what it draws unseeded.
+    ``MODULE_TOP``/``MODULE_MAIN``: what importing (``%run``-ning) the module does to the state."""
     catalogue = project.catalogue
+    if function in (MODULE_TOP, MODULE_MAIN):
+        return _summarise_import(model, path, project, depth, as_main=function == MODULE_MAIN)
     binding = model.resolver.lookup(function, 0, LAST)
     if binding is None or binding.scope is None or binding.kind not in ("def", "class"):
         return None
@@ -140,3 +144,16 @@ def summarise_function(model: ModuleModel, function: str, path: str, project: Pr
         return None
     entropy = next(iter(order.entropy_seeds), None)
     return Effect(function, path, state.seeds, state.determinism, entropy, draws[:8], stateful[:8], trains_text)
+
+
+def _summarise_import(model: ModuleModel, path: str, project: ProjectIndex, depth: int, *,
+                      as_main: bool) -> Effect | None:
+    """The seeds and op determinism a module's top level sets when it is imported. Its draws are
+    left out: a module's own top-level randomness is reported when that module is checked."""
+    order = ProgramOrder(model.resolver, model.graph, model.values, project.catalogue, path=path, project=project,
+                         depth=depth + 1)
+    state = order.run_imported(as_main)
+    if not state.seeds and not state.determinism:
+        return None
+    name = Path(path).stem
+    return Effect(name, path, state.seeds, state.determinism, next(iter(order.entropy_seeds), None))

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 Pos = tuple[int, int]
 LAST: Pos = (1 << 30, 0)
 ScopeKind = Literal["module", "function", "class", "lambda"]
-BindingKind = Literal["import", "def", "class", "value", "param", "opaque", "global"]
+# "unpacked": an element of an assigned value (`(train, test), info = tfds.load(...)`), at ``path``
+BindingKind = Literal["import", "def", "class", "value", "param", "opaque", "global", "unpacked"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class Val:
     instance_of: int | None = None  # an instance of a local class
     external: bool = False  # a value from code we do not model (never duck-typed)
     hint: str | None = None  # the identifier it was read from, for duck typing
+    # A container of values (tfds.load's dict or list of Datasets, rules/apis/types.toml [[shape]]):
+    element: Val | None = None  # what subscripting it gives (`d["train"]`)
+    unpacks: bool = False  # unpacking it gives `element` too (a list or tuple; a dict unpacks to its keys)
+    items: tuple[Val, ...] = ()  # a tuple of known length, by position (`(datasets, info)`)
 
 
 UNKNOWN = Val()
@@ -46,6 +51,7 @@ class Binding:
     scope: int | None = None
     value: ast.expr | None = None
     value_scope: int | None = None
+    path: tuple[int, ...] = ()  # "unpacked": positions into ``value`` (`(a, b), c = v`: a is (0, 0))
 
 
 @dataclass
@@ -102,7 +108,19 @@ class SetAttrEvent:
     scope: int
 
 
-Event = CallSite | RefEvent | SetItemEvent | SetAttrEvent
+@dataclass(frozen=True)
+class ImportEvent:
+    """An import that runs a module's top level: ``import a.b`` runs ``a`` and ``a.b``, and a
+    project module's top-level seeding holds from here on. ``as_main``: run as ``__main__``
+    (a notebook's ``%run helper.py``), so its ``if __name__ == "__main__":`` block runs too."""
+
+    node: ast.Import | ast.ImportFrom
+    modules: tuple[str, ...]  # as written (``.helper`` for relative imports), packages first
+    scope: int
+    as_main: bool = False
+
+
+Event = CallSite | RefEvent | SetItemEvent | SetAttrEvent | ImportEvent
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from tfdetlint.analysis.effects import ALL_DOMAINS, Effect, Randomness, determin
 from tfdetlint.analysis.model import (
     AttrAssign,
     CallSite,
+    Event,
+    ImportEvent,
     RefEvent,
     ResolvedCall,
     SetAttrEvent,
@@ -57,6 +59,8 @@ class ProgramOrder:
         # enter it more than once (in a loop, or as a callback whose caller decides).
         self.entries: dict[int, dict[int, tuple[int, bool]]] = {}
         self._from_top = False
+        # Lines of the `if __name__ == "__main__":` blocks skipped: set when the module is imported.
+        self.skipped_lines: list[tuple[int, int]] = []
 
     def _seeded_test_scopes(self) -> set[int]:
         seeded: set[int] = set()
@@ -82,6 +86,13 @@ class ProgramOrder:
                 self.visited.add(scope.id)
         return final
 
+    def run_imported(self, as_main: bool) -> State:
+        """The module's top level as an import runs it: without its ``__main__`` block, unless
+        it runs as ``__main__`` (a notebook's ``%run``)."""
+        if not as_main:
+            self.skipped_lines = [(b.lineno, b.end_lineno or b.lineno) for b in self.r.w.main_blocks]
+        return self.enter(0, State())
+
     def enter(self, scope_id: int, state: State) -> State:
         if scope_id in self.visited:
             return state
@@ -90,16 +101,37 @@ class ProgramOrder:
         if scope_id in self.seeded_scopes:
             state = State(ALL_DOMAINS, state.determinism)
         for event in self.scopes[scope_id].events:
+            if scope_id == 0 and self.skipped_lines and self._skipped(event):
+                continue
             if isinstance(event, CallSite):
                 state = self._on_call(event, state)
             elif isinstance(event, RefEvent):
                 self._on_callback(event, state)
+            elif isinstance(event, ImportEvent):
+                state = self._on_import(event, state)
             elif isinstance(event, SetItemEvent):
                 if self._is_determinism_env(event.target, event.value, event.scope):
                     state = determinism("os.environ").apply(state)
                     self.det_anywhere = True
             else:
                 self._on_set_attr(event, state)
+        return state
+
+    def _skipped(self, event: Event) -> bool:
+        node = event.node if isinstance(event, (CallSite, SetAttrEvent, ImportEvent)) else (
+            event.call if isinstance(event, RefEvent) else event.target)
+        return any(start <= node.lineno <= end for start, end in self.skipped_lines)
+
+    def _on_import(self, event: ImportEvent, state: State) -> State:
+        """A project module's top level runs at its first import: the seeds it sets, the op
+        determinism it enables, hold from here on (``import seeding_helper``, ``%run helper.py``)."""
+        if self.project is None:
+            return state
+        for module in event.modules:
+            effect = self.project.module_effect(module, self.path, self.depth, as_main=event.as_main)
+            if effect is not None and effect.changes_state:
+                self.det_anywhere = self.det_anywhere or effect.determinism
+                state = effect.apply(state)
         return state
 
     def _on_set_attr(self, event: SetAttrEvent, state: State) -> None:

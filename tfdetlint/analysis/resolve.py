@@ -21,7 +21,8 @@ from tfdetlint.analysis.model import (
     terminal_name,
 )
 from tfdetlint.analysis.symbols import SymbolTable
-from tfdetlint.catalogue import Catalogue
+from tfdetlint.arguments import argument
+from tfdetlint.catalogue import Catalogue, Shape
 
 _PARTIALS = frozenset({"functools.partial"})
 _MAX_CLASS_DEPTH = 10
@@ -100,7 +101,33 @@ class Resolver:
             return Val(local=found) if found is not None else UNKNOWN
         if isinstance(expr, ast.Constant):
             return Val(external=True)
+        if isinstance(expr, ast.Subscript):
+            return self._subscript_value(expr, scope)
         return UNKNOWN
+
+    def _subscript_value(self, expr: ast.Subscript, scope: int) -> Val:
+        """``d["train"]`` of a dict of Datasets is a Dataset; ``pair[0]`` is that element of a tuple."""
+        base = self.value_of(expr.value, scope)
+        index = expr.slice
+        if base.items and isinstance(index, ast.Constant) and type(index.value) is int \
+                and -len(base.items) <= index.value < len(base.items):
+            return base.items[index.value]
+        if base.element is None:
+            return UNKNOWN
+        if isinstance(index, ast.Slice):
+            return base if base.unpacks else UNKNOWN  # a slice of a list is a list of the same
+        return base.element
+
+    def unpacked(self, value: Val, path: tuple[int, ...]) -> Val:
+        """The element at ``path`` when ``value`` is unpacked (``(train, test), info = value``)."""
+        for index in path:
+            if value.items:
+                value = value.items[index] if index < len(value.items) else UNKNOWN
+            elif value.element is not None and value.unpacks:
+                value = value.element
+            else:
+                return UNKNOWN
+        return value
 
     def _attribute_value(self, expr: ast.Attribute, scope: int) -> Val:
         if isinstance(expr.value, ast.Name):
@@ -166,6 +193,9 @@ class Resolver:
         if binding.kind == "value" and binding.value is not None and binding.value_scope is not None:
             value = self.value_of(binding.value, binding.value_scope)
             return value if value != UNKNOWN else Val(hint=expr.id)
+        if binding.kind == "unpacked" and binding.value is not None and binding.value_scope is not None:
+            value = self.unpacked(self.value_of(binding.value, binding.value_scope), binding.path)
+            return value if value != UNKNOWN else Val(hint=expr.id)
         if binding.kind == "param" and binding.value_scope is not None:
             if binding.value is not None:
                 annotation = self.value_of(binding.value, binding.value_scope)
@@ -229,6 +259,9 @@ class Resolver:
                 if duck is not None and duck.startswith("tensorflow.data.Dataset."):
                     return Val(type="tensorflow.data.Dataset")
             return UNKNOWN if not func.external else Val(external=True)
+        shape = self.c.shapes.get(func.qname)
+        if shape is not None:
+            return self._shaped(shape, call, scope)
         type_name = self.c.type_of_constructor(func.qname)
         if type_name:
             return Val(type=type_name)
@@ -242,6 +275,44 @@ class Resolver:
                     return Val(type=other.name)
             return Val(external=True)
         return Val(external=True)
+
+    def _shaped(self, shape: Shape, call: ast.Call, scope: int) -> Val:
+        """The value of a call that returns one, a dict or a list of a type, by its arguments."""
+        one = Val(type=shape.type)
+        kinds = {"one": one, "dict": Val(element=one), "list": Val(element=one, unpacks=True)}
+        if shape.argument is None:
+            value = kinds.get(shape.always, UNKNOWN)
+        else:
+            chosen = argument(call, shape.argument, shape.position)
+            literal = self._literal(chosen, scope) if isinstance(chosen, ast.expr) else None
+            if chosen is None or (isinstance(literal, ast.Constant) and literal.value is None):
+                value = kinds.get(shape.absent, UNKNOWN)
+            elif isinstance(literal, (ast.List, ast.Tuple, ast.ListComp)):
+                value = kinds.get(shape.sequence, UNKNOWN)
+            elif isinstance(literal, ast.Constant):
+                value = kinds.get(shape.values.get(str(literal.value), "one"), UNKNOWN)
+            else:
+                # A variable: any of the shapes, so both its methods and its subscripts resolve
+                # (calling `.shuffle` on a dict, or subscripting a Dataset, would fail anyway).
+                value = Val(type=shape.type, element=one, unpacks=True)
+        if shape.paired_by is not None:
+            flag = argument(call, shape.paired_by, None)
+            if isinstance(flag, ast.expr) and self._truthy_literal(flag, scope):
+                return Val(items=(value, Val(external=True)))
+        return value
+
+    def _literal(self, expr: ast.expr, scope: int) -> ast.expr:
+        """A name bound once to a literal stands for it (``SPLITS = ["train", "test"]``)."""
+        if isinstance(expr, ast.Name):
+            binding = self.lookup(expr.id, scope, (expr.lineno, expr.col_offset))
+            if binding is not None and binding.kind == "value" and binding.value is not None \
+                    and isinstance(binding.value, (ast.Constant, ast.List, ast.Tuple, ast.ListComp)):
+                return binding.value
+        return expr
+
+    def _truthy_literal(self, expr: ast.expr, scope: int) -> bool:
+        literal = self._literal(expr, scope)
+        return isinstance(literal, ast.Constant) and literal.value is True
 
     def _dunder_import(self, call: ast.Call, scope: int) -> Val | None:
         """``__import__("os")`` is the module ``os`` (notebooks' ``%env`` becomes this; see sources)."""
@@ -264,8 +335,8 @@ class Resolver:
         try:
             for expr in self.scopes[scope_id].returns:
                 value = self.value_of(expr, scope_id)
-                if value.type is not None:
-                    return Val(type=value.type)
+                if value.type is not None or value.element is not None or value.items:
+                    return Val(type=value.type, element=value.element, unpacks=value.unpacks, items=value.items)
                 if value.local is not None or value.instance_of is not None:
                     return Val(local=value.local, instance_of=value.instance_of)
         finally:

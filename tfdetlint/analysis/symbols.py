@@ -8,11 +8,13 @@ order they run. Nothing is resolved here; ``resolve`` does that lazily.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 
 from tfdetlint.analysis.model import (
     Binding,
     CallSite,
     Event,
+    ImportEvent,
     Pos,
     RefEvent,
     Scope,
@@ -22,6 +24,7 @@ from tfdetlint.analysis.model import (
     is_main_guard,
     terminal_name,
 )
+from tfdetlint.notebook_cells import RUN_ALIAS
 
 
 class SymbolTable:
@@ -63,15 +66,21 @@ class SymbolTable:
     def _emit(self, scope: int, event: Event) -> None:
         self.scopes[self.event_scope(scope)].events.append(event)
 
-    def _bind_target(self, scope: int, target: ast.expr, value: ast.expr | None, pos: Pos) -> None:
+    def _bind_target(self, scope: int, target: ast.expr, value: ast.expr | None, pos: Pos,
+                     path: tuple[int, ...] = ()) -> None:
         if isinstance(target, ast.Name):
             if value is None:
                 self._bind(scope, target.id, Binding(pos, "opaque"))
+            elif path:
+                self._bind(scope, target.id, Binding(pos, "unpacked", value=value, value_scope=scope, path=path))
             else:
                 self._bind(scope, target.id, Binding(pos, "value", value=value, value_scope=scope))
         elif isinstance(target, (ast.Tuple, ast.List)):
-            for element in target.elts:
-                self._bind_target(scope, element, None, pos)
+            # `train, test = tfds.load(..., split=[...])`: each name is an element of the value,
+            # by position; from a starred element on, positions are not known.
+            starred = next((i for i, e in enumerate(target.elts) if isinstance(e, ast.Starred)), len(target.elts))
+            for index, element in enumerate(target.elts):
+                self._bind_target(scope, element, value if index < starred else None, pos, (*path, index))
         elif isinstance(target, ast.Starred):
             self._bind_target(scope, target.value, None, pos)
 
@@ -98,6 +107,7 @@ class SymbolTable:
 
     def visit_Import(self, node: ast.Import, scope: int, in_tape: bool, in_loop: bool) -> None:
         pos = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+        self._emit(scope, ImportEvent(node, tuple(_with_packages(a.name for a in node.names)), scope))
         for alias in node.names:
             root = alias.name.split(".", 1)[0]
             self.imports.add(root)
@@ -110,6 +120,7 @@ class SymbolTable:
     def visit_ImportFrom(self, node: ast.ImportFrom, scope: int, in_tape: bool, in_loop: bool) -> None:
         pos = (node.end_lineno or node.lineno, node.end_col_offset or 0)
         module = node.module or ""
+        self._emit(scope, _import_event(node, module, scope))
         if node.level:
             prefix = "." * node.level + (module + "." if module else "")
             for alias in node.names:
@@ -230,7 +241,9 @@ class SymbolTable:
             if isinstance(expr, ast.Call) and terminal_name(expr.func) == "GradientTape":
                 tape = True
             if item.optional_vars is not None:
-                self._bind_target(scope, item.optional_vars, expr, self._end(node))
+                # `as (a, b)` unpacks what __enter__ returns, not the context manager itself.
+                value = expr if isinstance(item.optional_vars, ast.Name) else None
+                self._bind_target(scope, item.optional_vars, value, self._end(node))
             self._with_items.append(expr)
             added += 1
         self.walk_all(node.body, scope, tape, in_loop)
@@ -332,6 +345,31 @@ def _may_be_callable(expr: ast.expr) -> bool:
     if isinstance(expr, ast.Starred):
         return False
     return isinstance(expr, (ast.Name, ast.Attribute, ast.Call, ast.Lambda))
+
+
+def _with_packages(modules: Iterable[str]) -> list[str]:
+    """Each module with the packages above it, which importing it runs first (``a``, ``a.b``)."""
+    found: list[str] = []
+    for module in modules:
+        dots = len(module) - len(module.lstrip("."))
+        parts = module[dots:].split(".") if module[dots:] else []
+        for end in range(1, len(parts) + 1):
+            found.append(module[:dots] + ".".join(parts[:end]))
+    return list(dict.fromkeys(found))
+
+
+def _import_event(node: ast.ImportFrom, module: str, scope: int) -> ImportEvent:
+    """``from a.b import c`` runs ``a``, ``a.b`` and, when ``c`` is a submodule, ``a.b.c``."""
+    base = "." * node.level + module
+    names = [a.name for a in node.names if a.name != "*" and a.asname != RUN_ALIAS]
+    if node.level:
+        # `from . import helper`: the package's own __init__ is rarely ours; its modules are.
+        candidates = [base] if module else []
+        candidates += [base + ("." if module else "") + name for name in names]
+    else:
+        candidates = [base, *(f"{base}.{name}" for name in names)]
+    as_main = any(a.asname == RUN_ALIAS for a in node.names)
+    return ImportEvent(node, tuple(_with_packages(candidates)), scope, as_main)
 
 
 def build_symbols(tree: ast.Module) -> SymbolTable:
