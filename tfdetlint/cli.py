@@ -9,8 +9,9 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from tfdetlint import __version__, machine
+from tfdetlint import __version__
 from tfdetlint.catalogue import load_catalogue, rule_doc_path
 from tfdetlint.check_command import (
     STDIN,
@@ -72,11 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
     from tfdetlint.trace.cli import add_trace_parser
 
     add_trace_parser(sub)
-    machine.add_parser(sub)
+    add_env_parser(sub)
     from tfdetlint.server.command import add_server_parser
 
     add_server_parser(sub)
     return parser
+
+
+def add_env_parser(sub: Any) -> None:
+    """``tfdetlint env`` (``tfdetlint.machine`` is imported only when it runs: it is not light)."""
+    env = sub.add_parser("env", help="record this machine's reproducibility fingerprint, or diff two")
+    env.add_argument("--format", choices=("text", "json"), default="text")
+    env.add_argument("--output-file", "-o", type=Path, help="write the fingerprint to this file")
+    env.add_argument("--diff", nargs=2, type=Path, metavar=("A.json", "B.json"),
+                     help="print what differs between two recorded fingerprints (exit 1 if relevant)")
+    env.add_argument("--timeout", type=float, default=120.0, help="seconds allowed to import TensorFlow")
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -188,7 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return command_trace(args)
         if args.command == "env":
-            return machine.run_env_command(args)
+            from tfdetlint.machine import run_env_command
+
+            return run_env_command(args)
         if args.command == "server":
             from tfdetlint.server.command import run_server_command
 

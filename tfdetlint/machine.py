@@ -425,16 +425,6 @@ def render_diff(differences: list[Difference], a_name: str, b_name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def add_parser(sub: Any) -> None:
-    """The ``env`` subcommand (``sub`` is the CLI's subparsers object)."""
-    env = sub.add_parser("env", help="record this machine's reproducibility fingerprint, or diff two")
-    env.add_argument("--format", choices=("text", "json"), default="text")
-    env.add_argument("--output-file", "-o", type=Path, help="write the fingerprint to this file")
-    env.add_argument("--diff", nargs=2, type=Path, metavar=("A.json", "B.json"),
-                     help="print what differs between two recorded fingerprints (exit 1 if relevant)")
-    env.add_argument("--timeout", type=float, default=120.0, help="seconds allowed to import TensorFlow")
-
-
 def _load(path: Path) -> dict[str, Any]:
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or "schema" not in data:
