@@ -16,6 +16,7 @@ each line of the masked text back to the file's line.
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 import secrets
 from collections.abc import Iterable
@@ -55,8 +56,15 @@ def _is_import(stmt: ast.stmt) -> bool:
     return isinstance(stmt, ast.Try) and bool(stmt.body) and all(_is_import(s) for s in stmt.body)
 
 
+def _holds(lines: list[int], start: int, end: int) -> bool:
+    """Whether sorted ``lines`` has one in ``start..end`` (bisect: files can have many findings)."""
+    index = bisect.bisect_left(lines, start)
+    return index < len(lines) and lines[index] <= end
+
+
 def _kept(spans: list[tuple[int, int, list[ast.stmt]]], needed: set[int]) -> list[bool]:
-    keep = [index < 2 or any(start <= line <= end for line in needed) for index, (start, end, _) in enumerate(spans)]
+    lines = sorted(needed)
+    keep = [index < 2 or _holds(lines, start, end) for index, (start, end, _) in enumerate(spans)]
     for index, (_, _, stmts) in enumerate(spans):
         if any(_is_import(s) for s in stmts):
             keep[index] = True
