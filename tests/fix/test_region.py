@@ -4,6 +4,7 @@ byte for byte what fixing the whole file with libcst gives (encodings, BOM, line
 from __future__ import annotations
 
 import ast
+import re
 
 import pytest
 from samples import ALL
@@ -43,6 +44,9 @@ def _variants() -> list[tuple[str, bytes]]:
             cases.append((f"{name}-{'end' if at_end else 'middle'}-lf", text.encode()))
             crlf = text.replace("\n", "\r\n").encode()
             cases.append((f"{name}-{'end' if at_end else 'middle'}-bom-crlf", b"\xef\xbb\xbf" + crlf))
+    # bare CR line endings and a form feed starting a line (libcst drops both unless restored)
+    odd = _padded(ALL["keras_fit"], True).replace("\n\n\ndef seeded_3", "\n\n\n\fdef seeded_3")
+    cases.append(("keras_fit-end-cr-formfeed", odd.replace("\n", "\r").encode()))
     return cases
 
 
@@ -76,7 +80,8 @@ def test_region_fix_equals_whole_file_fix(name: str, raw: bytes, monkeypatch: py
     assert len(parsed[0].text) < len(raw) / 2
     new = masked.new
     assert new.startswith(b"\xef\xbb\xbf") == raw.startswith(b"\xef\xbb\xbf")
-    assert (b"\r\n" in raw) == (b"\n" not in new.replace(b"\r\n", b""))  # line endings kept
+    assert set(re.findall(rb"\r\n|\r|\n", new)) == set(re.findall(rb"\r\n|\r|\n", raw))  # line endings kept
+    assert new.count(b"\f") == raw.count(b"\f")
     ast.parse(new.decode("utf-8-sig"))
     again = _fix(new, True, monkeypatch)
     assert again.new is None  # idempotent
