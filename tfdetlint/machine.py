@@ -6,7 +6,8 @@ versions and their CUDA/cuDNN build, GPU model, CPU instruction sets with the on
 thread counts, the determinism-relevant environment variables, the installed packages).
 
 TensorFlow is imported only in a child process with a timeout: a broken or hanging install is
-reported in the fingerprint, never a crash of this command. Nothing else imports it.
+reported in the fingerprint, never a crash of this command. ``tfdetlint trace`` records the same
+fingerprint inside each traced run (``fingerprint_in_process``), where TensorFlow is loaded anyway.
 """
 
 from __future__ import annotations
@@ -55,43 +56,59 @@ RESULT_PACKAGES = re.compile(
     r"nvidia[-_].*|intel[-_].*|ml[-_]dtypes|tensorflow[-_]probability)$"
 )
 
-# What the child process prints: one JSON line.
-_PROBE = r"""
-import json, os, sys
-out = {}
-import tensorflow as tf
-out["version"] = tf.__version__
-out["git_version"] = getattr(tf, "__git_version__", None)
-try:
-    info = dict(tf.sysconfig.get_build_info())
-    out["build_info"] = {k: (v if isinstance(v, (str, int, float, bool)) or v is None else str(v))
-                         for k, v in info.items()}
-except Exception as exc:
-    out["build_info_error"] = f"{type(exc).__name__}: {exc}"
-out["built_with_cuda"] = bool(tf.test.is_built_with_cuda())
-gpus = []
-for device in tf.config.list_physical_devices("GPU"):
+def tensorflow_facts() -> dict[str, Any]:
+    """What TensorFlow says about itself: version, build, GPUs, threads, op determinism, oneDNN.
+
+    Imports TensorFlow. ``probe_tensorflow`` runs this function's source in a child process (of
+    any Python: tfdetlint need not be importable there), so it stays self-contained: imports
+    inside, nothing from this module. ``tfdetlint trace`` calls it inside the traced program's
+    process, which has imported TensorFlow already.
+    """
+    import tensorflow as tf
+
+    out: dict[str, Any] = {"version": tf.__version__, "git_version": getattr(tf, "__git_version__", None)}
     try:
-        details = tf.config.experimental.get_device_details(device)
+        info = dict(tf.sysconfig.get_build_info())
+        out["build_info"] = {k: (v if isinstance(v, (str, int, float, bool)) or v is None else str(v))
+                             for k, v in info.items()}
+    except Exception as exc:
+        out["build_info_error"] = f"{type(exc).__name__}: {exc}"
+    out["built_with_cuda"] = bool(tf.test.is_built_with_cuda())
+    gpus = []
+    for device in tf.config.list_physical_devices("GPU"):
+        try:
+            details = tf.config.experimental.get_device_details(device)
+        except Exception:
+            details = {}
+        cc = details.get("compute_capability")
+        gpus.append({"device": device.name, "name": details.get("device_name"),
+                     "compute_capability": ".".join(map(str, cc)) if cc else None})
+    out["gpus"] = gpus
+    out["threads"] = {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+                      "inter_op": tf.config.threading.get_inter_op_parallelism_threads()}
+    try:
+        from tensorflow.python.framework import config as _config
+        out["op_determinism"] = bool(_config.is_op_determinism_enabled())
     except Exception:
-        details = {}
-    cc = details.get("compute_capability")
-    gpus.append({"device": device.name, "name": details.get("device_name"),
-                 "compute_capability": ".".join(map(str, cc)) if cc else None})
-out["gpus"] = gpus
-out["threads"] = {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
-                  "inter_op": tf.config.threading.get_inter_op_parallelism_threads()}
-try:
-    from tensorflow.python.framework import config as _config
-    out["op_determinism"] = bool(_config.is_op_determinism_enabled())
-except Exception:
-    out["op_determinism"] = None
-try:
-    out["keras_via_tf"] = tf.keras.__version__
-except Exception as exc:
-    out["keras_via_tf"] = f"error: {type(exc).__name__}"
-print(json.dumps(out))
-"""
+        out["op_determinism"] = None
+    try:
+        out["keras_via_tf"] = tf.keras.__version__
+    except Exception as exc:
+        out["keras_via_tf"] = f"error: {type(exc).__name__}"
+    try:  # what TensorFlow's "oneDNN custom operations are on" log line is decided by
+        from tensorflow.python.util import _pywrap_util_port
+        out["onednn"] = "on" if _pywrap_util_port.IsMklEnabled() else "off"
+    except Exception:
+        out["onednn"] = None
+    return out
+
+
+def _probe_script() -> str:
+    """The child's program: ``tensorflow_facts`` as source, printing one JSON line."""
+    import inspect
+
+    return ("from __future__ import annotations\nimport json\nfrom typing import Any\n"
+            f"{inspect.getsource(tensorflow_facts)}\nprint(json.dumps(tensorflow_facts()))\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,7 +123,7 @@ def probe_tensorflow(timeout: float = 120.0, python: str | None = None,
     if python is None and env is None and importlib.util.find_spec("tensorflow") is None:
         return {"status": "absent"}
     try:
-        proc = subprocess.run([python or sys.executable, "-c", _PROBE], capture_output=True, text=True,
+        proc = subprocess.run([python or sys.executable, "-c", _probe_script()], capture_output=True, text=True,
                               timeout=timeout, env=environment)
     except subprocess.TimeoutExpired:
         return {"status": "timeout", "error": f"importing TensorFlow took longer than {timeout:g}s"}
@@ -122,7 +139,8 @@ def probe_tensorflow(timeout: float = 120.0, python: str | None = None,
         data = json.loads(lines[-1])
     except (IndexError, json.JSONDecodeError):
         return {"status": "broken", "error": "the probe printed no result"}
-    # TensorFlow logs this at import when its oneDNN kernels are on (the default on some CPUs).
+    # TensorFlow logs this at import when its oneDNN kernels are on (the default on some CPUs);
+    # the log, forced on above, is what users see, so it decides here.
     data["onednn"] = "on" if "oneDNN custom operations are on" in proc.stderr else "off"
     return {"status": "ok", **data}
 
@@ -192,10 +210,14 @@ def packages() -> dict[str, Any]:
             "versions": dict(sorted(versions.items()))}
 
 
-def fingerprint(timeout: float = 120.0) -> dict[str, Any]:
+def fingerprint(timeout: float = 120.0, tensorflow: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """This machine's fingerprint. ``tensorflow``: facts already collected (with a ``status``)
+    instead of a probe child; ``environ``: the environment variables to record (default: ours)."""
     import platform
 
-    installed = packages()["versions"]
+    listing = packages()
+    installed = listing["versions"]
     return {
         "schema": SCHEMA,
         "tool": f"tfdetlint {__version__}",
@@ -205,12 +227,22 @@ def fingerprint(timeout: float = 120.0) -> dict[str, Any]:
         "python": {"version": platform.python_version(), "implementation": platform.python_implementation(),
                    "executable": sys.executable},
         "versions": {name: installed.get(name) for name in ("keras", "tf-keras", "numpy")},
-        "tensorflow": probe_tensorflow(timeout),
+        "tensorflow": dict(tensorflow) if tensorflow is not None else probe_tensorflow(timeout),
         "driver": nvidia_smi(),
         "cpu": cpu_info(),
-        "env": environment(),
-        "packages": packages(),
+        "env": environment(environ),
+        "packages": listing,
     }
+
+
+def fingerprint_in_process(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The fingerprint of this process, which has imported TensorFlow (``tfdetlint trace``'s
+    child): the TensorFlow facts come from here, with no probe child and no second import."""
+    try:
+        facts: dict[str, Any] = {"status": "ok", **tensorflow_facts()}
+    except Exception as exc:
+        facts = {"status": "broken", "error": f"{type(exc).__name__}: {exc}"[:500]}
+    return fingerprint(tensorflow=facts, environ=environ)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -415,14 +447,20 @@ def render_text(data: Mapping[str, Any]) -> str:
 def render_diff(differences: list[Difference], a_name: str, b_name: str) -> str:
     if not differences:
         return f"no differences that can change results between {a_name} and {b_name}\n"
-    lines = [f"--- {a_name}", f"+++ {b_name}"]
+    lines = [f"--- {a_name}", f"+++ {b_name}", *difference_lines(differences)]
+    return "\n".join(lines) + "\n"
+
+
+def difference_lines(differences: list[Difference]) -> list[str]:
+    """Each difference and why it can change results, then the count (``env --diff``'s body)."""
+    lines = []
     for d in differences:
         mark = "" if d.relevant else " (informational)"
         lines.append(f"{d.key}: {d.before} -> {d.after}{mark}")
         lines.append(f"    why: {d.why}")
     relevant = sum(d.relevant for d in differences)
     lines.append(f"{relevant} difference(s) that can change results, {len(differences) - relevant} informational")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _load(path: Path) -> dict[str, Any]:

@@ -137,6 +137,22 @@ def test_fully_seeded_script_is_reproducible() -> None:
     assert "bit-identical" in render_text(result)
 
 
+def test_json_report_has_each_runs_env_fingerprint() -> None:
+    import importlib.metadata
+
+    result = traced("seeded.py")  # shared with the test above: no extra runs
+    data = json.loads(render_json(result))
+    runs = [run for pair in data["pairs"] for run in pair["runs"]]
+    assert len(runs) == 4
+    for run in runs:
+        env = run["env"]
+        assert env["schema"] == 1 and env["tensorflow"]["status"] == "ok"
+        assert env["tensorflow"]["version"] == importlib.metadata.version("tensorflow")
+        assert env["tensorflow"]["onednn"] in ("on", "off") and "TF_DETERMINISTIC_OPS" in env["env"]
+    assert all(pair["env_differences"] == [] for pair in data["pairs"])  # one machine, one environment
+    assert "different environments" not in render_text(result)
+
+
 
 CAPPED = """\
 import tensorflow as tf
@@ -163,3 +179,5 @@ def test_dump_cap_pauses_tracing_without_crashing(tmp_path: Path) -> None:
     assert run.returncode is not None and run.returncode >= 0, run.stderr_tail
     assert run.record["dump_capped"] is True
     assert run.record["eager_total"] < 400  # tracing stopped long before the loop ended
+    # The run's env fingerprint stays in its record folder (what --keep keeps), for `env --diff`.
+    assert run.env is not None and json.loads((tmp_path / "w" / "env.json").read_text()) == run.env

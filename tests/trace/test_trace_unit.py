@@ -209,3 +209,39 @@ def test_crashing_runs_are_reported_with_stderr_tail(tmp_path: Path, monkeypatch
     assert [p.name for p in result.pairs] == ["traced"]
     text = render_text(result)
     assert "crashed (exit status 3)" in text and "about to die" in text and "not compared" in text
+
+
+def _env(tf_version: str, deterministic_ops: str | None) -> dict[str, Any]:
+    """A run's env fingerprint, as ``tfdetlint env`` records it (the parts these tests vary)."""
+    return {"schema": 1, "tool": "tfdetlint 0", "recorded": "2026-01-01T00:00:00Z", "host": "h",
+            "python": {"version": "3.11.7", "implementation": "CPython", "executable": "/usr/bin/python3"},
+            "tensorflow": {"status": "ok", "version": tf_version, "onednn": "off"},
+            "env": {"TF_DETERMINISTIC_OPS": deterministic_ops, "PYTHONHASHSEED": None},
+            "packages": {"count": 0, "digest": "", "versions": {}}}
+
+
+def test_runs_in_different_environments_are_explained_with_env_diff_lines(tmp_path: Path) -> None:
+    from tfdetlint.trace.command import PairOutcome, _story, env_differences
+    from tfdetlint.trace.compare import PairComparison
+    from tfdetlint.trace.report import render_json
+    from tfdetlint.trace.report import render_text as render_trace
+    from tfdetlint.trace.runs import BootOptions
+
+    a = Run("ok", 1.0, {}, "1\n", "", tmp_path / "a", 0, env=_env("2.20.0", None))
+    b = Run("ok", 1.0, {}, "2\n", "", tmp_path / "b", 0, env=_env("2.21.0", "1"))
+    assert env_differences(a, a) == [] and env_differences(a, Run("crashed", 1.0, {}, "", "", tmp_path)) == []
+    differences = env_differences(a, b)
+    assert [d.key for d in differences] == ["env.TF_DETERMINISTIC_OPS", "tensorflow.version"]
+    pair = PairOutcome("traced", BootOptions(dump=True), (a, b), PairComparison(False, {"stdout": "printed output"}),
+                       differences)
+    result = _story(["python", "t.py"], [pair], [])
+    text = render_trace(result)
+    assert "The two runs with per-op tracing had different environments (as `tfdetlint env --diff`):" in text
+    assert "  tensorflow.version: 2.20.0 -> 2.21.0\n      why: TensorFlow changes kernels between versions" in text
+    assert "  env.TF_DETERMINISTIC_OPS: (unset) -> 1\n" in text
+    assert "  2 difference(s) that can change results, 0 informational\n" in text
+    assert "Note: those runs did not run in the same environment" in text
+    data = json.loads(render_json(result))
+    assert [r["env"]["tensorflow"]["version"] for r in data["pairs"][0]["runs"]] == ["2.20.0", "2.21.0"]
+    assert data["pairs"][0]["env_differences_text"][2] == "tensorflow.version: 2.20.0 -> 2.21.0"
+    assert data["pairs"][0]["env_differences"][1]["relevant"] is True

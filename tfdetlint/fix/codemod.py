@@ -7,6 +7,7 @@ spelling (``tf``, ``from tensorflow import keras``) and puts it where the intent
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -67,25 +68,43 @@ class SeedAllocator:
         return self.next_value
 
 
-def used_seeds(units: Sequence[Parsed], catalogue: Catalogue) -> set[int]:
-    """Integer literals the file already passes as per-call seeds (the catalogue's seed parameters)."""
+def used_seeds(tree: ast.AST, catalogue: Catalogue) -> set[int]:
+    """Integer literals the file already passes as per-call seeds (the catalogue's seed parameters).
+
+    Read from the ``ast`` of the whole file, not libcst's tree: libcst may see only the
+    statements a fix touches (``fix.region``), and a new seed must differ from every one.
+    """
     params: dict[str, tuple[str | None, int | None]] = {}
     for name, entries in catalogue.random_apis.items():
         for entry in entries:
             if entry.seed:
                 params.setdefault(name.rsplit(".", 1)[-1], (entry.seed, entry.seed_pos))
     used: set[int] = set()
-    for parsed in units:
-        for call in parsed.calls.values():
-            called = edits.terminal_name(call.func)
-            seed = params.get(called.value) if called is not None else None
-            if seed is None:
-                continue
-            index = edits.find_arg(call, seed[0], seed[1])
-            value = call.args[index].value if index is not None else None
-            if isinstance(value, cst.Integer):
-                used.add(int(value.evaluated_value))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        seed = params.get(called) if called is not None else None
+        value = _seed_arg(node, *seed) if seed is not None else None
+        if isinstance(value, ast.Constant) and type(value.value) is int:
+            used.add(value.value)
     return used
+
+
+def _seed_arg(call: ast.Call, name: str | None, pos: int | None) -> ast.expr | None:
+    """The argument bound to parameter ``name`` (keyword) or ``pos`` (as ``edits.find_arg``)."""
+    for keyword in call.keywords:
+        if name is not None and keyword.arg == name:
+            return keyword.value
+    if pos is None:
+        return None
+    for index, arg in enumerate(call.args):
+        if isinstance(arg, ast.Starred):
+            return None  # *args hides where `pos` lands
+        if index == pos:
+            return arg
+    return None
 
 
 @dataclass
@@ -104,22 +123,12 @@ class _Group:
 
 
 def apply(units: Sequence[Parsed], findings: Sequence[Finding], catalogue: Catalogue, seed: int, unsafe: bool,
-          taken: dict[str, set[str]]) -> Outcome:
-    """Apply the intents of ``findings`` (unsafe ones only if ``unsafe``); the new text of every unit."""
+          taken: dict[str, set[str]], tree: ast.AST) -> Outcome:
+    """Apply the intents of ``findings`` (unsafe ones only if ``unsafe``); the new text of every unit.
+    ``tree``: the ``ast`` of all the code (for the seeds already in use)."""
     outcome = Outcome([p.unit.text for p in units])
-    chosen: list[tuple[Finding, FixIntent]] = []
-    for finding in sorted(findings):
-        intent = finding.fix
-        if intent is None:
-            continue
-        if intent.safety is Safety.NONE:
-            outcome.notes += [n for n in intent.notes if n not in outcome.notes]
-            outcome.skipped.append((finding, "; ".join(intent.notes) or "no fix"))
-        elif intent.safety is Safety.UNSAFE and not unsafe:
-            outcome.hidden.append(finding)
-        else:
-            chosen.append((finding, intent))
-    allocator = SeedAllocator(seed, used_seeds(units, catalogue))
+    chosen = choose(findings, unsafe, outcome)
+    allocator = SeedAllocator(seed, used_seeds(tree, catalogue))
     changes: dict[int, dict[int, list[Change]]] = {}
     groups: dict[tuple[int, AnchorKind, Loc | None], _Group] = {}
     for finding, intent in chosen:
@@ -144,6 +153,23 @@ def apply(units: Sequence[Parsed], findings: Sequence[Finding], catalogue: Catal
         rewrite = _Rewrite(changes.get(index, {}), inserts.get(index, _Inserts()))
         outcome.texts[index] = parsed.module.visit(rewrite).code
     return outcome
+
+
+def choose(findings: Sequence[Finding], unsafe: bool, outcome: Outcome) -> list[tuple[Finding, FixIntent]]:
+    """The findings whose intents are to be applied; refused and unsafe ones go to ``outcome``."""
+    chosen: list[tuple[Finding, FixIntent]] = []
+    for finding in sorted(findings):
+        intent = finding.fix
+        if intent is None:
+            continue
+        if intent.safety is Safety.NONE:
+            outcome.notes += [n for n in intent.notes if n not in outcome.notes]
+            outcome.skipped.append((finding, "; ".join(intent.notes) or "no fix"))
+        elif intent.safety is Safety.UNSAFE and not unsafe:
+            outcome.hidden.append(finding)
+        else:
+            chosen.append((finding, intent))
+    return chosen
 
 
 def _plan(finding: Finding, intent: FixIntent, units: Sequence[Parsed], allocator: SeedAllocator, seed: int,

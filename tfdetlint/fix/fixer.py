@@ -16,8 +16,8 @@ import libcst as cst
 
 from tfdetlint.catalogue import load_catalogue
 from tfdetlint.findings import Finding
-from tfdetlint.fix import notebook
-from tfdetlint.fix.codemod import Outcome, apply
+from tfdetlint.fix import notebook, region
+from tfdetlint.fix.codemod import Outcome, apply, choose
 from tfdetlint.fix.cst_guard import CannotRewrite, keep_layout
 from tfdetlint.fix.imports import module_level_names
 from tfdetlint.fix.locate import Parsed, Unit, parse_unit
@@ -42,6 +42,11 @@ class FileFix:
 def fix_bytes(raw: bytes, path: str, findings: Sequence[Finding], seed: int, unsafe: bool) -> FileFix:
     """Apply the fix intents the findings of these bytes carry. Raises ``FixError`` when the file
     cannot be fixed safely."""
+    nothing = Outcome([])
+    if not choose(findings, unsafe, nothing):
+        # Only refused or (without --unsafe-fixes) unsafe fixes: no edit, so no libcst parse,
+        # which is most of --fix's cost on a large file (and the whole of a second pass's).
+        return FileFix(path, None, nothing)
     if path.endswith(".ipynb"):
         return _fix_notebook(raw, path, findings, seed, unsafe)
     return _fix_python(raw, path, findings, seed, unsafe)
@@ -52,9 +57,16 @@ def _fix_python(raw: bytes, path: str, findings: Sequence[Finding], seed: int, u
         text = read_python(raw, path)
     except SourceError as exc:
         raise FixError(str(exc)) from exc
-    parsed = _parse(Unit(text.text, text.newline))
-    outcome = apply([parsed], findings, load_catalogue(), seed, unsafe, _taken(text.text, path))
-    new_text = keep_layout(text.text, outcome.texts[0])
+    tree = _tree(text.text, path)
+    masked = region.mask(text.text, tree, _needed_lines(findings))
+    printed: str | None = None
+    if masked is not None:
+        outcome = _apply_to(Unit(masked.text, text.newline, lines=masked.lines), findings, seed, unsafe, tree)
+        printed = region.unmask(outcome.texts[0], masked)
+    if printed is None:  # no region worth it, or an edit moved a marker: the whole file
+        outcome = _apply_to(Unit(text.text, text.newline), findings, seed, unsafe, tree)
+        printed = outcome.texts[0]
+    new_text = keep_layout(text.text, printed)
     if new_text == text.text:
         return FileFix(path, None, outcome)
     _must_compile(new_text, path)
@@ -63,6 +75,25 @@ def _fix_python(raw: bytes, path: str, findings: Sequence[Finding], seed: int, u
     except UnicodeEncodeError as exc:
         raise FixError(f"the fixed code cannot be encoded as {text.encoding}: {exc}") from exc
     return FileFix(path, new, outcome, [(path, text.text, new_text)])
+
+
+def _apply_to(unit: Unit, findings: Sequence[Finding], seed: int, unsafe: bool, tree: ast.Module) -> Outcome:
+    return apply([_parse(unit)], findings, load_catalogue(), seed, unsafe, module_level_names(tree), tree)
+
+
+def _needed_lines(findings: Sequence[Finding]) -> set[int]:
+    """Lines whose top-level statements a fix may read or edit (``fix.region`` keeps those)."""
+    lines: set[int] = set()
+    for finding in findings:
+        lines.add(finding.line)
+        intent = finding.fix
+        if intent is None:
+            continue
+        if intent.target is not None:
+            lines.add(intent.target.line)
+        if intent.anchor is not None and intent.anchor.at is not None:
+            lines.add(intent.anchor.at.line)
+    return lines
 
 
 def _fix_notebook(raw: bytes, path: str, findings: Sequence[Finding], seed: int, unsafe: bool) -> FileFix:
@@ -80,7 +111,8 @@ def _fix_notebook(raw: bytes, path: str, findings: Sequence[Finding], seed: int,
             parsed.append(parse_unit(Unit(notebook.python_of(original), dominant_newline(original), index)))
         except (cst.ParserSyntaxError, RecursionError, CannotRewrite):
             continue  # findings in this cell are reported as not fixable
-    outcome = apply(parsed, findings, load_catalogue(), seed, unsafe, _taken(source.text, path))
+    tree = _tree(source.text, path)
+    outcome = apply(parsed, findings, load_catalogue(), seed, unsafe, module_level_names(tree), tree)
     diffs: list[tuple[str, str, str]] = []
     for unit, printed in zip(parsed, outcome.texts, strict=True):
         new_text = keep_layout(unit.unit.text, printed)
@@ -122,12 +154,12 @@ def _must_compile(text: str, label: str, flags: int = 0) -> None:
         raise FixError(f"the fix would produce code that does not parse ({exc}); file left unchanged") from exc
 
 
-def _taken(text: str, path: str) -> dict[str, set[str]]:
-    """Module-level names and what they are bound to: an inserted import must not rebind one."""
+def _tree(text: str, path: str) -> ast.Module:
+    """The ``ast`` of all the code: its module-level names (an inserted import must not rebind
+    one), the seeds in use, and its top-level statements (``fix.region``)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(text, filename=path)
+            return ast.parse(text, filename=path)
     except (SyntaxError, ValueError) as exc:
         raise FixError(f"cannot parse: {exc}") from exc
-    return module_level_names(tree)

@@ -26,6 +26,7 @@ class Unit:
     text: str
     newline: str  # line ending for inserted lines
     cell: int | None = None
+    lines: tuple[int, ...] = ()  # file line of each line of ``text`` when it is a region (fix.region)
 
 
 @dataclass
@@ -49,9 +50,13 @@ class Parsed:
         """Index in ``module.body`` of the top-level statement that holds ``line``."""
         index = 0
         for i, stmt in enumerate(self.module.body):
-            if self.positions[stmt].start.line <= line:
+            if self.file_line(self.positions[stmt].start.line) <= line:
                 index = i
         return index
+
+    def file_line(self, line: int) -> int:
+        """The file's line number of ``line`` of the parsed text (they differ in a region)."""
+        return self.unit.lines[line - 1] if self.unit.lines else line
 
     @property
     def newline(self) -> str | None:
@@ -68,16 +73,16 @@ class _Index(cst.CSTVisitor):
         name = terminal_name(node.func)
         if name is not None:
             start = self.parsed.positions[name].start
-            self.parsed.calls.setdefault((start.line, start.column), node)
+            self.parsed.calls.setdefault((self.parsed.file_line(start.line), start.column), node)
 
     def _assign(self, node: cst.BaseSmallStatement) -> None:
         start = self.parsed.positions[node].start
-        self.parsed.assigns.setdefault((start.line, start.column), node)
+        self.parsed.assigns.setdefault((self.parsed.file_line(start.line), start.column), node)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             start = self.parsed.positions[node].start
-            self.parsed.statements.setdefault((start.line, start.column), node)
+            self.parsed.statements.setdefault((self.parsed.file_line(start.line), start.column), node)
         return super().on_visit(node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -89,7 +94,9 @@ class _Index(cst.CSTVisitor):
 
 def parse_unit(unit: Unit) -> Parsed:
     """Raises ``libcst.ParserSyntaxError`` for code libcst cannot parse."""
-    wrapper = MetadataWrapper(parse_for_rewrite(unit.text))
+    # The module was just parsed and is used only through this wrapper: no defensive deep copy
+    # (it doubled the time and memory of this step on large files).
+    wrapper = MetadataWrapper(parse_for_rewrite(unit.text), unsafe_skip_copy=True)
     parsed = Parsed(unit, wrapper.module, wrapper.resolve(PositionProvider), wrapper.resolve(ParentNodeProvider))
     wrapper.module.visit(_Index(parsed))
     return parsed

@@ -2,7 +2,8 @@
 
 - The file is locked (``fcntl.flock``, advisory, POSIX) from the final re-read to the end of the
   write, so concurrent tfdetlint runs on one tree never both apply an edit: the second one finds
-  the bytes changed and refuses.
+  the bytes changed and refuses. The wait for the lock is bounded (``LOCK_TIMEOUT_S``): a file
+  that another process keeps locked (an editor, a hung tool) is refused, not waited on forever.
 - Usually a temporary file in the same folder, same mode, then ``os.replace`` (atomic).
 - A file with other hard links, or that belongs to another user or group (tfdetlint running as
   root), is written in place instead, so that its inode, links, owner, group and mode stay: the
@@ -19,6 +20,7 @@ import hashlib
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -26,6 +28,10 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no advisory locks, the content check remains
     fcntl = None  # type: ignore[assignment]
+
+
+LOCK_TIMEOUT_S = 10.0  # another tfdetlint holds a file's lock for milliseconds; 10 s is no such writer
+_LOCK_POLL_S = (0.005, 0.1)  # first and longest pause between tries
 
 
 class WriteRefused(Exception):
@@ -53,12 +59,35 @@ def inside(path: Path | str, roots: Sequence[Path | str]) -> bool:
     return False
 
 
+def _acquire(fd: int, timeout: float) -> None:
+    """Take the exclusive lock, trying until ``timeout`` seconds have passed; ``WriteRefused`` then.
+
+    flock has no timeout of its own; a non-blocking try in a loop keeps the wait bounded without
+    signals (SIGALRM would disturb a caller's own handlers and works in the main thread only).
+    """
+    assert fcntl is not None
+    deadline = time.monotonic() + timeout
+    pause = _LOCK_POLL_S[0]
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise WriteRefused(f"file is locked by another process (waited {timeout:g} s); not fixed")
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, _LOCK_POLL_S[1])
+
+
 @contextlib.contextmanager
-def _locked(fd: int) -> Iterator[None]:
+def _locked(fd: int, timeout: float | None = None) -> Iterator[None]:
+    """``timeout`` defaults to ``LOCK_TIMEOUT_S`` as it is when called (settable, as in tests)."""
     if fcntl is None:
         yield
         return
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    _acquire(fd, LOCK_TIMEOUT_S if timeout is None else timeout)
     try:
         yield
     finally:

@@ -1,8 +1,9 @@
 """Run the user's program under recording: ``python -m tfdetlint.trace._boot RECORD_DIR OPTIONS -- PROG ARGS``.
 
 Runs in the child process only (it imports TensorFlow). ``PROG`` is a script path or ``-m module``.
-``OPTIONS`` is JSON (see ``tfdetlint.trace.runs.BootOptions``). Writes ``RECORD_DIR/record.json``
-and ``RECORD_DIR/arrays.npz`` even when the program raises, then exits as the program would.
+``OPTIONS`` is JSON (see ``tfdetlint.trace.runs.BootOptions``). Writes ``RECORD_DIR/record.json``,
+``RECORD_DIR/arrays.npz`` and ``RECORD_DIR/env.json`` (the run's ``tfdetlint env`` fingerprint)
+even when the program raises, then exits as the program would.
 """
 
 from __future__ import annotations
@@ -249,6 +250,7 @@ def main(args: list[str]) -> int:
     record_dir = Path(args[0])
     options: dict[str, Any] = json.loads(args[1])
     program = args[3:] if args[2] == "--" else args[2:]
+    environ = dict(os.environ)  # what the run was given, before the program can change it
     start = time.monotonic()
     import tensorflow as tf
 
@@ -278,6 +280,7 @@ def main(args: list[str]) -> int:
         window.close()  # before reading variables, which would be traced otherwise
     arrays: dict[str, Any] = {}
     record: dict[str, Any] = {**ended, "import_s": import_s, "run_s": run_s, "dumped": False}
+    record.update(_save_env(record_dir, environ))
     record["variables"] = variables.events(arrays)
     record["losses"] = losses.values
     if window is not None:
@@ -291,6 +294,23 @@ def main(args: list[str]) -> int:
     _save(record_dir, record, arrays, int(options.get("array_cap", 64 << 20)))
     sys.stdout.flush()
     return int(ended.get("exit_code", 0))
+
+
+def _save_env(record_dir: Path, environ: dict[str, str]) -> dict[str, Any]:
+    """Write the run's env fingerprint to ``env.json``; what to add to the record.
+
+    Taken after the program (its threads and op determinism settings are then in place, and
+    nothing here can change what it computed), from this process: TensorFlow is loaded already.
+    """
+    start = time.monotonic()
+    try:
+        from tfdetlint.machine import fingerprint_in_process
+
+        data = fingerprint_in_process(environ)
+        (record_dir / "env.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+    except Exception as exc:  # the fingerprint is context; it must never cost the run
+        return {"env_error": f"{type(exc).__name__}: {exc}"[:500]}
+    return {"env_s": time.monotonic() - start}
 
 
 def _save(record_dir: Path, record: dict[str, Any], arrays: dict[str, Any], cap: int) -> None:

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Literal
 
 from tfdetlint.findings import Finding
+from tfdetlint.machine import Difference
+from tfdetlint.machine import compare as compare_env
 from tfdetlint.trace.compare import Location, PairComparison, Root, compare_runs
 from tfdetlint.trace.runs import BootOptions, Run, run_pair, split_command
 
@@ -45,6 +47,12 @@ class PairOutcome:
     options: BootOptions
     runs: tuple[Run, Run]
     comparison: PairComparison
+    env_differences: list[Difference] = field(default_factory=list)  # between the two runs' env
+
+    @property
+    def env_differs(self) -> bool:
+        """Whether the runs' environments differ in something that can change results."""
+        return any(d.relevant for d in self.env_differences)
 
 
 @dataclass
@@ -95,7 +103,15 @@ def _pair(
     name: PairName, command: list[str], options: BootOptions, s: TraceSettings, work: Path
 ) -> PairOutcome:
     runs = run_pair(command, options, s.timeout, work / name, s.jobs, s.cwd)
-    return PairOutcome(name, options, runs, compare_runs(*runs, compare=s.compare))
+    return PairOutcome(name, options, runs, compare_runs(*runs, compare=s.compare), env_differences(*runs))
+
+
+def env_differences(a: Run, b: Run) -> list[Difference]:
+    """What differs between two runs' env fingerprints, as ``tfdetlint env --diff`` explains it
+    (nothing when either run recorded none)."""
+    if a.env is None or b.env is None:
+        return []
+    return compare_env(a.env, b.env)
 
 
 def _options(s: TraceSettings, dump: bool, seed: int | None = None, det: bool = False) -> BootOptions:

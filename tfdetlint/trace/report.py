@@ -8,6 +8,7 @@ import shlex
 from dataclasses import asdict
 from typing import Any
 
+from tfdetlint.machine import difference_lines
 from tfdetlint.trace.command import SEED_PRELUDE, PairOutcome, Remedy, RootReport, TraceResult
 from tfdetlint.trace.compare import Location, Root, TensorDiff
 from tfdetlint.trace.runs import Run
@@ -96,6 +97,17 @@ def _root_lines(index: int, report: RootReport, result: TraceResult) -> list[str
     return lines
 
 
+def _env_lines(result: TraceResult) -> list[str]:
+    """Per pair whose two runs' env fingerprints differ: ``tfdetlint env --diff``'s lines."""
+    out: list[str] = []
+    for pair in result.pairs:
+        if pair.env_differences:
+            out.append(f"The two runs {_PAIR_TITLES[pair.name]} had different environments (as `tfdetlint env --diff`):")
+            out += [f"  {line}" for line in difference_lines(pair.env_differences)]
+            out.append("")
+    return out
+
+
 def _failed_lines(runs: list[Run]) -> list[str]:
     lines = []
     for run in runs:
@@ -109,6 +121,7 @@ def render_text(result: TraceResult) -> str:
     out = [f"tfdetlint trace: {shlex.join(result.command)}", "", "Pairs of fresh runs (same command, same environment):"]
     out += [_pair_line(p) for p in result.pairs]
     out.append("")
+    out += _env_lines(result)
     if result.failed:
         out.append("The runs could not be compared:")
         out += _failed_lines(result.failed)
@@ -119,6 +132,8 @@ def render_text(result: TraceResult) -> str:
         shown = [p.name for p in result.pairs if p.name in ("traced", "plain") and not p.comparison.identical]
         out.append(f"Verdict: the two runs were NOT bit-identical (shown by the runs {' and '.join(_PAIR_TITLES[n] for n in shown)}).")
         out.append(f"Remedy: {remedy_text(result.remedy, result)}.")
+        if any(p.env_differs for p in result.pairs if p.name in shown):
+            out.append("Note: those runs did not run in the same environment (above); that alone can explain it.")
     traced = result.pair("traced")
     if result.roots:
         out += ["", "Root ops (first ops whose outputs differ while all their traced inputs agree):"]
@@ -168,6 +183,7 @@ def _run_json(run: Run) -> dict[str, Any]:
         "traced_outputs": len(run.record.get("events", [])),
         "stderr_tail": run.stderr_tail if run.status != "ok" else "",
         "exception": run.record.get("exception"),
+        "env": run.env,  # the run's `tfdetlint env` fingerprint (null: not recorded)
     }
 
 
@@ -189,6 +205,8 @@ def to_json(result: TraceResult) -> dict[str, Any]:
                 "differing": p.comparison.differing,
                 "roots": [str(r.location) for r in p.comparison.roots],
                 "runs": [_run_json(r) for r in p.runs],
+                "env_differences": [asdict(d) for d in p.env_differences],
+                "env_differences_text": difference_lines(p.env_differences) if p.env_differences else [],
             }
             for p in result.pairs
         ],

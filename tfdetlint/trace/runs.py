@@ -50,6 +50,7 @@ class Run:
     record_dir: Path
     returncode: int | None = None
     arrays: dict[str, Any] = field(default_factory=dict, repr=False)
+    env: dict[str, Any] | None = None  # the run's ``tfdetlint env`` fingerprint (None: not recorded)
 
     def array(self, name: str) -> Any:
         """An array the run saved (None when it was over the size cap, or this Python has no
@@ -128,7 +129,15 @@ def run_once(
         record = json.loads(record_file.read_text(encoding="utf-8"))
     if status is None:
         status = "crashed" if not record else record.get("status", "ok")
-    return Run(status, seconds, record, stdout, _tail(stderr), work, proc.returncode)
+    return Run(status, seconds, record, stdout, _tail(stderr), work, proc.returncode, env=_load_env(work))
+
+
+def _load_env(work: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((work / "env.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # a run that crashed or hung wrote none
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def run_pair(
