@@ -120,8 +120,12 @@ class Plugin:
         # The same cheap test check_bytes makes: most files never mention a catalogue API.
         if not could_match(text.encode("utf-8", "surrogatepass"), catalogue, force_script=force_script):
             return
+        from tfdetlint.project import settle
+
         project = self._project_for(path, settings, options.keras_version)
-        for finding in check_source(Source(self.filename, text), options, catalogue, project, self.tree):
+        found = check_source(Source(self.filename, text), options, catalogue, project, self.tree)
+        settle(project.models)
+        for finding in found:
             # [tool.tfdetlint] select/ignore apply as they do for `tfdetlint check`; flake8's own
             # --select/--ignore/noqa then filter what we yield. (A file that does not parse never
             # gets here: flake8 reports E999 and skips the tree plugins.)

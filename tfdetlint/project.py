@@ -11,6 +11,7 @@ nothing, unless the configuration names them (``seed-functions``, ``determinism-
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import re
 from collections.abc import Callable
@@ -41,6 +42,22 @@ _KERAS2_DEPENDENCY = re.compile(
     rb"""(?mi)^\s*["']?(?:tf[-_]keras\b|keras\s*(?:<\s*3|[=~]=\s*2)|tensorflow(?:-cpu|-gpu)?\s*(?:[=~]=\s*2\.(?:1[0-5]|\d)\b|<\s*2\.1[0-6]\b|<=\s*2\.1[0-5]\b))"""
 )
 _DEPENDENCY_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "requirements.txt")
+
+
+_settled = {"models": 0}
+
+
+def settle(models: dict[Path, Any]) -> None:
+    """Once new module models were built, put every object alive now in the collector's permanent
+    generation (``gc.freeze``). The models live until the process ends, and every full collection
+    would walk them again while the host (flake8, the checker) makes garbage of its own: measured,
+    flake8 with the plugin on lingvo/core 51.4 -> 45.2 s CPU. For short-lived processes only: the
+    language server replaces models, and frozen objects are never freed."""
+    if len(models) == _settled["models"]:
+        return
+    _settled["models"] = len(models)
+    gc.collect(1)  # the young garbage is not frozen with them
+    gc.freeze()
 
 
 @dataclass

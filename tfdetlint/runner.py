@@ -17,7 +17,7 @@ from tfdetlint.config import Settings
 from tfdetlint.fileio import NotReadable, read_regular
 from tfdetlint.findings import FileScope, Finding
 from tfdetlint.options import Analysis, Options, problem
-from tfdetlint.project import ProjectIndex, digest
+from tfdetlint.project import ProjectIndex, digest, settle
 
 # Below this many files to analyse, starting workers costs more than it saves.
 MIN_FILES_PER_WORKER = 16
@@ -75,7 +75,10 @@ def analyse_path(path: str, options: Options) -> tuple[Analysis, str | None]:
     raw = read_bytes(Path(path))
     if isinstance(raw, Finding):
         return Analysis([raw], {}), None
-    return analyse_bytes(raw, path, options), digest(raw)
+    analysis = analyse_bytes(raw, path, options)
+    if _PROJECT is not None:
+        settle(_PROJECT.models)
+    return analysis, digest(raw)
 
 
 def analyse_bytes(raw: bytes, path: str, options: Options) -> Analysis:
