@@ -56,7 +56,9 @@ def settle(models: dict[Path, Any]) -> None:
     if len(models) == _settled["models"]:
         return
     _settled["models"] = len(models)
-    gc.collect(1)  # the young garbage is not frozen with them
+    # Garbage is collected first, so none is frozen with them (frozen objects are never freed);
+    # the collection skips what was frozen before, so it costs only what is new since.
+    gc.collect()
     gc.freeze()
 
 
