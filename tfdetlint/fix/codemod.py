@@ -34,6 +34,7 @@ _DETERMINISM = ("tensorflow.config.experimental.enable_op_determinism",)
 _NODE_KINDS = frozenset({FixKind.SEED_ARGUMENT, FixKind.FROM_SEED, FixKind.REPLACE_SEED,
                          FixKind.FLIP_ARGUMENT, FixKind.FLIP_ATTRIBUTE, FixKind.WRAP_SORTED,
                          FixKind.LIST_TO_SORTED})
+_SEEDING_KINDS = frozenset({FixKind.SEED_ARGUMENT, FixKind.REPLACE_SEED, FixKind.FROM_SEED})  # need a seed value
 _NO_IMPORT = "cannot import what the fix needs without rebinding a name this file uses"
 Change = Callable[[cst.CSTNode], cst.CSTNode]
 
@@ -186,7 +187,7 @@ def _plan(finding: Finding, intent: FixIntent, units: Sequence[Parsed], allocato
         node: cst.CSTNode | None = (parsed.assigns if intent.kind is FixKind.FLIP_ATTRIBUTE else parsed.calls).get(where)
         if node is None:
             return "cannot find the flagged code"
-        seeds = intent.kind in (FixKind.SEED_ARGUMENT, FixKind.REPLACE_SEED, FixKind.FROM_SEED)
+        seeds = intent.kind in _SEEDING_KINDS
         change = _change_for(intent, _seed_value(intent, allocator, seed) if seeds else None)
         changes.setdefault(unit, {}).setdefault(id(node), []).append(change)
         return None
@@ -234,14 +235,15 @@ def _seed_value(intent: FixIntent, allocator: SeedAllocator, seed: int) -> str:
 
 # --------------------------------------------------------------------------------------- node edits
 def _change_for(intent: FixIntent, seed: str | None) -> Change:
-    value = cst.parse_expression(seed if seed is not None else "None")
+    """The edit of one node; ``seed``: the seed expression, for the kinds in ``_SEEDING_KINDS``."""
+    value = cst.parse_expression(seed) if seed is not None else None
 
     def seed_argument(node: cst.CSTNode) -> cst.CSTNode:
-        assert isinstance(node, cst.Call)
+        assert isinstance(node, cst.Call) and value is not None
         return edits.set_seed_arg(node, intent.param, intent.pos, value)
 
     def from_seed(node: cst.CSTNode) -> cst.CSTNode:
-        assert isinstance(node, cst.Call)
+        assert isinstance(node, cst.Call) and value is not None
         if not isinstance(node.func, cst.Attribute):
             return node
         renamed = node.with_changes(func=node.func.with_changes(attr=cst.Name("from_seed")))
