@@ -257,6 +257,7 @@ class Catalogue:
     gradient_sink_methods: frozenset[str]
     digest: str
     _canonical: dict[str, str] = field(default_factory=dict, repr=False)  # memo of canonical()
+    _constructed: dict[str, str | None] = field(default_factory=dict, repr=False)  # memo of type_of_constructor()
     environment: EnvironmentApis = EnvironmentApis()
     shapes: Mapping[str, Shape] = field(default_factory=dict)
 
@@ -279,6 +280,11 @@ class Catalogue:
         return name in registry_for(self).known
 
     def type_of_constructor(self, name: str) -> str | None:
+        if name not in self._constructed:
+            self._constructed[name] = self._type_of_constructor(name)
+        return self._constructed[name]
+
+    def _type_of_constructor(self, name: str) -> str | None:
         found = self.constructor_types.get(name)
         if found:
             return found

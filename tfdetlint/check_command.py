@@ -254,6 +254,7 @@ def wants_scopes(args: argparse.Namespace) -> bool:
 def read_stdin(args: argparse.Namespace, configs: Configurations, settings: Settings) -> Collected:
     from tfdetlint.discovery import force_excluded
     from tfdetlint.engine import analyse
+    from tfdetlint.orchestrate import open_cache
     from tfdetlint.project import project_roots
     from tfdetlint.runner import options_for, project_index
 
@@ -263,7 +264,9 @@ def read_stdin(args: argparse.Namespace, configs: Configurations, settings: Sett
     if args.stdin_filename is not None and own.force_exclude and force_excluded(Path(name), own):
         return Collected([], sources={name: raw})
     roots = project_roots([Path(name).parent], settings.root if settings.config_file else None)
-    analysis = analyse(raw, name, options_for(Path(name), own), project_index(settings, roots))
+    # The buffer itself is not cached (it is unsaved work), but the project's summaries are.
+    cache = None if args.no_cache else open_cache(settings)
+    analysis = analyse(raw, name, options_for(Path(name), own), project_index(settings, roots, cache))
     found = [f for f in analysis.findings if own.is_selected(f.code, Path(name))]
     scopes = {name: analysis.scope} if analysis.scope is not None else {}
     return Collected(sorted(found), scopes, {name: raw})
