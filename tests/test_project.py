@@ -189,3 +189,18 @@ def test_flake8_and_pre_commit_style_single_file_runs_use_the_project_index(tmp_
     assert "Keras 3 follows Python's seed, not TF's" in flake8.stdout
     cli = codes([tmp_path / "train.py"], tmp_path)
     assert [(line, code) for _, line, code in cli] == [(11, "TFD102"), (11, "TFD501")]
+
+
+@pytest.mark.parametrize("source, modules", [
+    (b"import a.b as c, d\n", ["a.b", "d"]),
+    (b"from ..x import (y,\n    z as w)\n", ["..x", "..x.y", "..x.z"]),
+    (b"from . import helper\n", [".", ".helper"]),
+    (b"from .m import *\n", [".m"]),
+    (b"def f():\n    import os  # late\n", ["os"]),
+    (b"x = 'import nothing'\n", []),
+])
+def test_imports_are_found_in_bytes_without_parsing(source: bytes, modules: list[str]) -> None:
+    """What orders the files to analyse (importers first) reads from their bytes alone."""
+    from tfdetlint.project import imported_modules
+
+    assert imported_modules(source) == modules

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -179,9 +178,6 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
     return result
 
 
-_IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([\w, \t]+)|import[ \t]+([\w.]+))", re.M)
-
-
 def importers_first(items: list[tuple[str, Options]], project: ProjectIndex) -> list[tuple[str, Options]]:
     """The files to analyse, those that the fewest others import first.
 
@@ -196,23 +192,11 @@ def importers_first(items: list[tuple[str, Options]], project: ProjectIndex) -> 
         raw = read_bytes(Path(name))
         if isinstance(raw, Finding):
             continue
-        for target in _imported_files(raw, name, project) & position.keys():
+        targets = {str(path.absolute()) for path in project.imported_files(raw, name, as_script=True)}
+        for target in targets & position.keys():
             imported[position[target]] += 1
     order = sorted(range(len(items)), key=lambda index: imported[index])
     return [items[index] for index in order]
-
-
-def _imported_files(raw: bytes, importer: str, project: ProjectIndex) -> set[str]:
-    found: set[str] = set()
-    for match in _IMPORT.finditer(raw):
-        base, names, plain = (group.decode("ascii", "replace") if group else "" for group in match.groups())
-        modules = [plain] if plain else [base, *(f"{base.rstrip('.')}.{n.strip()}" if base.strip(".")
-                                               else f"{base}{n.strip()}" for n in names.split(",") if n.strip())]
-        for module in modules:
-            path = project.module_file(module, importer, as_script=True) if module else None
-            if path is not None:
-                found.add(str(path.absolute()))
-    return found
 
 
 def _parallel(items: list[tuple[str, Options]], workers: int, progress: Progress | None = None, done: int = 0,
