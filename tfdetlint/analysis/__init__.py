@@ -8,14 +8,16 @@ Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tfdetlint.analysis import keras
 from tfdetlint.analysis.callgraph import CallGraph
-from tfdetlint.analysis.contexts import Contexts
+from tfdetlint.analysis.contexts import Contexts, Handed
 from tfdetlint.analysis.effects import Effect, Randomness
-from tfdetlint.analysis.model import LAST, FileFacts, ResolvedCall, State, report_pos
+from tfdetlint.analysis.model import LAST, FileFacts, Handoff, ResolvedCall, State, report_pos
 from tfdetlint.analysis.order import ProgramOrder
 from tfdetlint.analysis.randomness import is_stateful, unseeded_domain
 from tfdetlint.analysis.resolve import Resolver
@@ -30,6 +32,7 @@ from tfdetlint.analysis.script import (
 from tfdetlint.analysis.symbols import SymbolTable, build_symbols
 from tfdetlint.analysis.values import ValueFacts
 from tfdetlint.catalogue import Catalogue
+from tfdetlint.options import EntryContext
 from tfdetlint.project import MODULE_MAIN, MODULE_TOP, ProjectIndex
 
 __all__ = ["Effect", "FileFacts", "ModuleModel", "ResolvedCall", "State", "collect", "is_training_call",
@@ -55,7 +58,8 @@ def model_module(tree: ast.Module, catalogue: Catalogue) -> ModuleModel:
 
 
 def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_version: str | None = None,
-            force_script: bool | None = None, path: str = "", project: ProjectIndex | None = None) -> FileFacts:
+            force_script: bool | None = None, path: str = "", project: ProjectIndex | None = None,
+            entries: Sequence[EntryContext] = ()) -> FileFacts:
     model = model_module(tree, catalogue)
     order = ProgramOrder(model.resolver, model.graph, model.values, catalogue, path=path, project=project)
     order.run_module()
@@ -63,7 +67,8 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
     once = order.runs_once()
     for call in calls:
         call.runs_once = not call.site.in_loop and model.symbols.event_scope(call.site.scope) in once
-    Contexts(model.resolver, model.graph, catalogue).mark(calls, order.seeded_scopes)
+    handed = Contexts(model.resolver, model.graph, catalogue).mark(calls, order.seeded_scopes, entries,
+                                                                   os.path.abspath(path) if path else "")
     test_reason = test_module_reason(model.resolver, catalogue, path, notebook)
     is_test = test_reason is not None
     if is_test:
@@ -108,7 +113,26 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
         call_nodes=[site.node for site in model.symbols.sites],
         assigns=model.symbols.assigns,
         set_displays=model.symbols.set_displays,
+        # A notebook's lines are not the user's (cells): its stages keep the caller-side findings.
+        handoffs=handoffs(handed, path, project) if project is not None and not notebook else [],
+        path=path,
     )
+
+
+def handoffs(handed: list[Handed], path: str, project: ProjectIndex) -> list[Handoff]:
+    """The functions of the project's other modules that parallel stages run, as entry contexts
+    for those modules (``util.jitter`` called in a mapped function: ``jitter`` of ``util.py``)."""
+    found: dict[tuple[str, EntryContext, int], Handoff] = {}
+    own = Path(path).resolve() if path else None
+    for qname, stage, node in handed:
+        module, _, function = qname.rpartition(".")
+        target = project.module_file(module, path, as_script=True) if module.strip(".") else None
+        if target is None or target.resolve() == own:
+            continue  # not the project's, or this module itself (its own contexts cover it)
+        entry = replace(stage, function=function)  # the same stage, now entering ``function``
+        handoff = Handoff(str(target.resolve()), entry, node)
+        found.setdefault((handoff.target, entry, id(node)), handoff)
+    return list(found.values())
 
 
 def summarise_function(model: ModuleModel, function: str, path: str, project: ProjectIndex, depth: int) -> Effect | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from tfdetlint.analysis.model import LAST, CallSite, ResolvedCall
+from tfdetlint.analysis.model import LAST, CallSite, ResolvedCall, Val
 from tfdetlint.analysis.resolve import Resolver
 from tfdetlint.analysis.symbols import SymbolTable
 from tfdetlint.arguments import is_none
@@ -29,7 +29,10 @@ class CallGraph:
 
     def code_of(self, expr: ast.expr, scope: int) -> int | None:
         """The local function, lambda or method an expression denotes as something to call."""
-        value = self.r.value_of(expr, scope)
+        return self.code_of_value(self.r.value_of(expr, scope))
+
+    def code_of_value(self, value: Val) -> int | None:
+        """The local function, lambda or method a value is, as something to call."""
         if value.local is not None:
             kind = self.scopes[value.local].kind
             if kind in ("function", "lambda"):

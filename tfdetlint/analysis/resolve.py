@@ -327,11 +327,17 @@ class Resolver:
         # Without a fromlist __import__ returns the top-level package.
         return Val(qname=self.c.canonical(name.value.split(".", 1)[0]))
 
+    def returned(self, scope_id: int) -> Val:
+        """What calling the local function ``scope_id`` returns (see ``_return_value``)."""
+        return self._return_value(scope_id)
+
     def _return_value(self, scope_id: int) -> Val:
-        """What a local function returns: a catalogue type, or local code (a builder's closure)."""
+        """What a local function returns: a catalogue type, local code (a builder's closure), or
+        one named function (``return functools.partial(util.preprocess, size=8)``)."""
         if scope_id in self._returns_busy:
             return UNKNOWN
         self._returns_busy.add(scope_id)
+        named: set[str | None] = set()
         try:
             for expr in self.scopes[scope_id].returns:
                 value = self.value_of(expr, scope_id)
@@ -339,9 +345,13 @@ class Resolver:
                     return Val(type=value.type, element=value.element, unpacks=value.unpacks, items=value.items)
                 if value.local is not None or value.instance_of is not None:
                     return Val(local=value.local, instance_of=value.instance_of)
+                if not (isinstance(expr, ast.Constant) and expr.value is None):
+                    named.add(value.qname)
         finally:
             self._returns_busy.discard(scope_id)
-        return UNKNOWN
+        # A name only when every return gives it: a builder choosing between functions is not one.
+        qname = named.pop() if len(named) == 1 else None
+        return Val(qname=qname) if qname is not None else UNKNOWN
 
     def _local_class_type(self, class_id: int, depth: int = 0) -> str | None:
         if depth > _MAX_CLASS_DEPTH:

@@ -7,6 +7,7 @@ Op determinism forces order back, so none of these are flagged once it is on.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
@@ -27,7 +28,7 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
                 yield finding
                 break
         if call.parallel_stage is not None and is_stateful(call.api, catalogue):
-            stage = _parallel(call)
+            stage = _parallel(call, facts.path)
             yield at_call(call.node, report_pos(call.node), "TFD404",
                           named(call.api, f" draws from per-process random state {stage}"),
                           call.api, (("in", call.parallel_stage),), _PARALLEL_HELP)
@@ -100,7 +101,7 @@ def _stateful_in_helpers(facts: FileFacts) -> Iterator[RawFinding]:
         if call.parallel_stage is None or call.state.determinism or not effect.stateful:
             continue
         draw = effect.stateful[0]
-        stage = _parallel(call)
+        stage = _parallel(call, facts.path)
         yield at_call(call.node, report_pos(call.node), "TFD404",
                       fitting(f"`{effect.name}()` draws from random state (`{shown(draw.api)}` at {draw.where}) {stage}",
                               f"`{effect.name}()` draws from random state (at {draw.where}) {stage}"),
@@ -113,8 +114,25 @@ _PARALLEL_HELP = ("which element gets which value depends on thread timing, even
                   "(tf.random.stateless_*) with a per-element seed, or map serially")
 
 
-def _parallel(call: ResolvedCall) -> str:
-    """Where a draw runs in parallel: ``in a parallel map at line 8`` (the stage's method name)."""
+def _parallel(call: ResolvedCall, path: str) -> str:
+    """Where a draw runs in parallel: ``in a parallel map at line 8`` (the stage's method name), or
+    ``at data.py:8`` when the stage is in another file (named from this file's folder)."""
     stage = (call.parallel_stage or "").rsplit(".", 1)[-1]
+    entry = call.parallel_entry
+    if entry is not None and not _same_file(entry.origin, path):
+        return f"in a parallel {stage} at {_from_folder_of(path, entry.origin)}:{entry.line}"
     line = f" at line {call.parallel_line}" if call.parallel_line is not None else ""
     return f"in a parallel {stage}{line}"
+
+
+def _same_file(one: str, other: str) -> bool:
+    return bool(one and other) and os.path.abspath(one) == os.path.abspath(other)
+
+
+def _from_folder_of(path: str, other: str) -> str:
+    """``other`` as seen from ``path``'s folder (``data.py``, ``../data.py``); its name if no
+    relative path exists (another drive)."""
+    try:
+        return os.path.relpath(os.path.abspath(other), os.path.dirname(os.path.abspath(path))).replace(os.sep, "/")
+    except ValueError:
+        return os.path.basename(other)
