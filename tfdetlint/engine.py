@@ -199,8 +199,8 @@ def _relay(facts: FileFacts, raws: list[RawFinding], placed: dict[RawFinding, Fi
         relay.exports.append(Export(handoff.target, handoff.entry, via))
     for raw in raws:
         call = facts.by_node.get(id(raw.node)) if raw.code == _PARALLEL_DRAW else None
-        if call is not None and call.parallel_entry is not None:
-            relay.served.add(call.parallel_entry)
+        if call is not None:
+            relay.served.update(call.parallel_entries)
 
 
 def _scope(is_script: bool, is_test: bool, reason: str) -> FileScope:

@@ -185,6 +185,65 @@ def test_mapping_an_imported_function_directly(tmp_path: Path) -> None:
     assert results[0][3].endswith("data.py:9") and results[1][3].endswith("data.py:8")
 
 
+def test_mapped_imported_function_checked_alone_reports_at_the_stage(tmp_path: Path) -> None:
+    write(tmp_path, {"util.py": UTIL, "data.py": """
+        import tensorflow as tf
+        import util
+
+        ds = tf.data.Dataset.range(8).map(util.jitter, num_parallel_calls=2)
+        serial = tf.data.Dataset.range(8).map(util.jitter)
+        """})
+    results = [r for r in found(tmp_path, "data.py") if r[2] == "TFD404"]
+    assert [(path, line) for path, line, _, _ in results] == [("data.py", 5)]
+    assert results[0][3] == "`jitter()` draws from random state (`tf.random.uniform` at util.py:8) in this parallel map"
+
+
+# A builder in another module: its partial, and its closure, run in the stages of data.py.
+BUILDERS = """
+import functools
+import util
+
+def make_fn(scale):
+    return functools.partial(util.jitter, scale=scale)
+
+def make_closure():
+    def inner(x):
+        return util.jitter(x, 0.1)
+    return inner
+"""
+
+USES_BUILDERS = """
+import tensorflow as tf
+import builders
+
+def pipeline(ds):
+    fn = builders.make_fn(0.2)
+    closure = builders.make_closure()
+    ds = ds.map(lambda x: fn(x), num_parallel_calls=4)
+    ds = ds.map(closure, num_parallel_calls=4)
+    return ds.map(builders.make_fn(0.3), num_parallel_calls=4)
+"""
+
+JITTER = """
+import tensorflow as tf
+
+def jitter(image, scale):
+    return image * tf.random.uniform([], 1 - scale, 1 + scale)
+"""
+
+
+def test_builders_of_another_module(tmp_path: Path) -> None:
+    write(tmp_path, {"data.py": USES_BUILDERS, "builders.py": BUILDERS, "util.py": JITTER})
+    # all checked: the one draw, once (three stages run it; the message names one)
+    assert tfd404(tmp_path, "data.py", "builders.py", "util.py") == [("util.py", 5)]
+    # the caller alone: at the call of the partial, at the closure, at the partial mapped directly
+    alone = [r for r in found(tmp_path, "data.py") if r[2] == "TFD404"]
+    assert [(path, line) for path, line, _, _ in alone] == [("data.py", 8), ("data.py", 9), ("data.py", 10)]
+    assert alone[0][3].startswith("`make_fn()()` draws from random state (`tf.random.uniform` at util.py:5)")
+    # the builders checked too, not util.py: the closure's call of jitter is reported in builders.py
+    assert tfd404(tmp_path, "data.py", "builders.py") == [("builders.py", 10), ("data.py", 8), ("data.py", 10)]
+
+
 # ---- what is not a hazard
 def _pipeline(map_call: str, helper_body: str = "return image + tf.random.uniform([])", before: str = "") -> dict[str, str]:
     return {

@@ -109,6 +109,7 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
         by_node={id(c.node): c for c in calls},
         helpers=order.helpers,
         helper_randomness=order.draws,
+        mapped_helpers=list(order.mapped.values()),
         flags_main=flags_main,
         call_nodes=[site.node for site in model.symbols.sites],
         assigns=model.symbols.assigns,
@@ -138,15 +139,38 @@ def handoffs(handed: list[Handed], path: str, project: ProjectIndex) -> list[Han
 def summarise_function(model: ModuleModel, function: str, path: str, project: ProjectIndex, depth: int) -> Effect | None:
     """What calling ``function`` of this module does to the random state, and what it draws unseeded.
     ``MODULE_TOP``/``MODULE_MAIN``: what importing (``%run``-ning) the module does to the state."""
-    catalogue = project.catalogue
     if function in (MODULE_TOP, MODULE_MAIN):
         return _summarise_import(model, path, project, depth, as_main=function == MODULE_MAIN)
+    if function.endswith("()"):
+        return _summarise_result(model, function, path, project, depth)
     binding = model.resolver.lookup(function, 0, LAST)
     if binding is None or binding.scope is None or binding.kind not in ("def", "class"):
         return None
     entry = binding.scope if binding.kind == "def" else model.resolver.method_of(binding.scope, "__init__")
     if entry is None:
         return None
+    return _summarise_code(model, entry, function, path, project, depth)
+
+
+def _summarise_result(model: ModuleModel, function: str, path: str, project: ProjectIndex,
+                      depth: int) -> Effect | None:
+    """``f()``: what calling the value ``f`` returns does, a builder's closure here or a function
+    it names (``functools.partial(util.preprocess, ...)``), followed into its module."""
+    binding = model.resolver.lookup(function.removesuffix("()"), 0, LAST)
+    if binding is None or binding.scope is None or binding.kind != "def":
+        return None
+    value = model.resolver.returned(binding.scope)
+    code = model.graph.code_of_value(value)
+    if code is not None:
+        return _summarise_code(model, code, function, path, project, depth)
+    named = model.resolver.callee_name(value)
+    effect = project.effect(named, path, depth + 1) if named is not None else None
+    return replace(effect, name=function) if effect is not None else None
+
+
+def _summarise_code(model: ModuleModel, entry: int, function: str, path: str, project: ProjectIndex,
+                    depth: int) -> Effect | None:
+    catalogue = project.catalogue
     order = ProgramOrder(model.resolver, model.graph, model.values, catalogue, path=path, project=project,
                          depth=depth + 1)
     state = order.enter(entry, State())

@@ -39,6 +39,9 @@ class Val:
     element: Val | None = None  # what subscripting it gives (`d["train"]`)
     unpacks: bool = False  # unpacking it gives `element` too (a list or tuple; a dict unpacks to its keys)
     items: tuple[Val, ...] = ()  # a tuple of known length, by position (`(datasets, info)`)
+    # What a call of an uncatalogued function returned (`fn = util.make_fn()`: "util.make_fn"):
+    # another module's builder, whose result the project index can follow.
+    returned_by: str | None = None
 
 
 UNKNOWN = Val()
@@ -148,6 +151,7 @@ class ResolvedCall:
     parallel_stage: str | None = None
     parallel_line: int | None = None  # line of the map that runs this call in parallel
     parallel_entry: EntryContext | None = None  # set when that map is in another file
+    parallel_entries: tuple[EntryContext, ...] = ()  # every map of other files that runs this call
     gradient: bool = False
     unreferenced: bool = False  # in a module-level function nothing in the file refers to
     runs_once: bool = False  # evaluated exactly once per run (not in a loop, nor in code called repeatedly)
@@ -202,6 +206,9 @@ class FileFacts:
     helpers: list[tuple[ResolvedCall, Effect]] = field(default_factory=list)
     # randomness that runs in the project's own modules this file calls (TFD501, TFD404)
     helper_randomness: list[tuple[ResolvedCall, Effect]] = field(default_factory=list)
+    # project functions parallel tf.data stages run, drawing from random state (TFD404):
+    # the stage, the function as written, its name, its effect
+    mapped_helpers: list[tuple[ResolvedCall, ast.expr, str, Effect]] = field(default_factory=list)
     dependencies: dict[str, str] = field(default_factory=dict)  # project file -> content digest
     # Every call, assignment and set display of the module, from the symbols walk (for TFD6xx)
     call_nodes: list[ast.Call] = field(default_factory=list)

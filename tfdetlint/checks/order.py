@@ -33,6 +33,7 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
                           named(call.api, f" draws from per-process random state {stage}"),
                           call.api, (("in", call.parallel_stage),), _PARALLEL_HELP)
     yield from _stateful_in_helpers(facts)
+    yield from _stateful_mapped_helpers(facts)
     for assign in facts.attr_assigns:
         if assign.state.determinism:
             continue
@@ -107,6 +108,24 @@ def _stateful_in_helpers(facts: FileFacts) -> Iterator[RawFinding]:
                               f"`{effect.name}()` draws from random state (at {draw.where}) {stage}"),
                       call.api, (("in", call.parallel_stage),),
                       f"`{draw.api}` at {draw.where} is per-process random state; {_PARALLEL_HELP}")
+
+
+def _stateful_mapped_helpers(facts: FileFacts) -> Iterator[RawFinding]:
+    """A project function a parallel stage runs directly (``ds.map(util.parse, num_parallel_calls=4)``)
+    that draws from per-process state: reported at the function handed over. ``node`` is the stage
+    call, as the entry context it hands to that function's file names it."""
+    for stage_call, function, name, effect in facts.mapped_helpers:
+        if stage_call.state.determinism:
+            continue
+        draw = effect.stateful[0]
+        method = stage_call.api.rsplit(".", 1)[-1]
+        yield RawFinding(function.lineno, function.col_offset, function.end_lineno or function.lineno,
+                         function.end_col_offset or function.col_offset, "TFD404",
+                         fitting(f"`{effect.name}()` draws from random state (`{shown(draw.api)}` at {draw.where}) "
+                                 f"in this parallel {method}",
+                                 f"`{effect.name}()` draws from random state (at {draw.where}) in this parallel {method}"),
+                         name, (("in", stage_call.api),), node=stage_call.node,
+                         help=f"`{draw.api}` at {draw.where} is per-process random state; {_PARALLEL_HELP}")
 
 
 # Why a stateful draw in a parallel stage is a hazard, and what to do (the finding's help).
