@@ -370,6 +370,20 @@ def test_warm_run_equals_cold_and_follows_the_caller(tmp_path: Path) -> None:
     (tmp_path / "data.py").write_text(textwrap.dedent(DATA))
     again = runner.run(files, settings, jobs=1, cache=Cache(tmp_path / "cache", salt="t"))
     assert again.findings == cold.findings and again.cache_hits == len(files) + 2
+    # The middle module stops calling the drawing one: the draw's finding goes too.
+    (tmp_path / "ops.py").write_text(textwrap.dedent(OPS).replace("noise.add_noise(image)", "image"))
+    middle = runner.run(files, settings, jobs=1, cache=Cache(tmp_path / "cache", salt="t"))
+    assert [f for f in middle.findings if f.code == "TFD404"] == []
+
+
+def test_workers_find_what_one_process_finds(tmp_path: Path) -> None:
+    write(tmp_path, {"data.py": DATA, "ops.py": OPS, "noise.py": NOISE, "pipeline.py": BUILDER, "util.py": UTIL})
+    files = sorted(tmp_path.glob("*.py"))
+    settings = Settings(root=tmp_path)
+    alone = runner.run(files, settings, jobs=1).findings
+    assert runner.run(files, settings, jobs=2).findings == alone
+    assert [(Path(f.path).name, f.line) for f in alone if f.code == "TFD404"] == [
+        ("noise.py", 5), ("util.py", 5), ("util.py", 8)]
 
 
 def test_cached_caller_still_hands_on_and_still_steps_aside(tmp_path: Path) -> None:
