@@ -38,6 +38,10 @@ class RunResult:
     cache_hits: int = 0
     scopes: dict[str, FileScope] = field(default_factory=dict)  # files analysed (not cached) -> scope
     digests: dict[str, str] = field(default_factory=dict)  # path -> digest of the bytes analysed
+    # Parallel stages across files: the entry contexts each file was checked with, and which
+    # files report which stages' draws (for a re-check after --fix to report as the run did)
+    entries: dict[str, tuple[EntryContext, ...]] = field(default_factory=dict)
+    serving: frozenset[Serving] = frozenset()
 
 
 def options_for(path: Path, settings: Settings) -> Options:
@@ -144,9 +148,11 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
             break
         options.update(again)
         outcomes.update(_check_round(again, result, index, jobs=jobs, cache=cache))
-    replaced = _replaced_by_callees(outcomes)
+    result.serving = _serving(outcomes)
     for name, outcome in outcomes.items():
-        result.findings.extend(f for f in outcome.findings if (name, *_place_of(f)) not in replaced)
+        result.findings.extend(stepping_aside(outcome.findings, outcome.exports, result.serving))
+        if options[name].entries:
+            result.entries[name] = options[name].entries
     result.findings.sort()
     return result
 
@@ -238,38 +244,42 @@ def _entries_for(outcomes: dict[str, _Outcome]) -> dict[str, tuple[EntryContext,
     return {name: tuple(sorted(entries)) for name, entries in wanted.items()}
 
 
-Stage = tuple[str, str, int, str]  # (file, stage's file, stage's line, stage's API)
+# A file that reports the draws a parallel stage runs: (its resolved path, stage's file, line, API)
+Serving = tuple[str, str, int, str]
 
 
-def _replaced_by_callees(outcomes: dict[str, _Outcome]) -> set[tuple[str, int | None, int, int, str]]:
-    """The findings a caller reports at its call into a helper (``via``) that the helper's file,
-    checked in this run, reports itself at the draws: one finding per hazard, where the draw is.
-    A file serves a stage when it reported draws for it, or hands it on to a file that serves it."""
+def _stage(target: str, entry: EntryContext) -> Serving:
+    return (target, entry.origin, entry.line, entry.stage)
+
+
+def _serving(outcomes: dict[str, _Outcome]) -> frozenset[Serving]:
+    """The checked files that report a stage's draws: themselves, or through a file they hand
+    the stage on to (a fixpoint: modules may call each other)."""
     names = _resolved_names(outcomes)
     if not names:
-        return set()
-
-    def stage(name: str, entry: EntryContext) -> Stage:
-        return (name, entry.origin, entry.line, entry.stage)
-
-    served = {stage(name, entry) for name, outcome in outcomes.items() for entry in outcome.served}
+        return frozenset()
+    serving = {_stage(target, entry) for target, name in names.items() for entry in outcomes[name].served}
     changed = True
-    while changed:  # a fixpoint: modules may call each other
+    while changed:
         changed = False
-        for name, outcome in outcomes.items():
-            for export in outcome.exports:
-                target = names.get(export.target)
-                if target is not None and stage(target, export.entry) in served \
-                        and stage(name, export.entry) not in served:
-                    served.add(stage(name, export.entry))
+        for target, name in names.items():
+            for export in outcomes[name].exports:
+                if _stage(export.target, export.entry) in serving and _stage(target, export.entry) not in serving:
+                    serving.add(_stage(target, export.entry))
                     changed = True
-    replaced: set[tuple[str, int | None, int, int, str]] = set()
-    for name, outcome in outcomes.items():
-        for export in outcome.exports:
-            target = names.get(export.target)
-            if export.via is not None and target is not None and stage(target, export.entry) in served:
-                replaced.add((name, *_place_of(export.via)))
-    return replaced
+    return frozenset(serving)
+
+
+def stepping_aside(findings: list[Finding], exports: tuple[Export, ...], serving: frozenset[Serving], *,
+                   edited: bool = False) -> list[Finding]:
+    """A file's findings without those at its calls into helpers (``via``) whose own files,
+    checked in the same run, report the draws themselves: one finding per hazard, where it is.
+    ``edited``: the file was changed since the run (``--fix``), so its stages' lines may have moved."""
+    if edited:
+        serving = frozenset((target, origin, 0, stage) for target, origin, _, stage in serving)
+    replaced = {_place_of(x.via) for x in exports if x.via is not None
+                and _stage(x.target, replace(x.entry, line=0) if edited else x.entry) in serving}
+    return [f for f in findings if _place_of(f) not in replaced] if replaced else findings
 
 
 def _place_of(found: Finding | Ref) -> tuple[int | None, int, int, str]:

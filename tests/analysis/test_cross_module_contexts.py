@@ -410,6 +410,31 @@ def test_exit_code_and_concise_report(tmp_path: Path, capsys) -> None:  # type: 
     assert main(["--no-cache", "--isolated", "--select", "TFD404", str(tmp_path)]) == 0
 
 
+def test_fix_reports_what_remains_as_the_check_did(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """After --fix inserts a seed (moving the map two lines down), the caller's finding at its
+    call into the helper stays left out: the helper's file reports the draw."""
+    write(tmp_path, {"util.py": "import tensorflow as tf\n\ndef helper(x):\n    return x + tf.random.uniform([])\n",
+                     "data.py": """
+        import numpy as np
+        import tensorflow as tf
+        import util
+
+        def augment(image):
+            return util.helper(image)
+
+        ds = tf.data.Dataset.range(8).map(augment, num_parallel_calls=4)
+        x = np.random.rand(3)
+
+        if __name__ == "__main__":
+            print(list(ds))
+        """})
+    main(["--no-cache", "--isolated", "--fix", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "tf.keras.utils.set_random_seed(42)" in (tmp_path / "data.py").read_text()
+    assert [line.split(": ")[1].split()[0] for line in out.splitlines() if ": TFD" in line] == ["TFD404"]
+    assert f"{tmp_path / 'util.py'}:4:" in out and f"{tmp_path / 'data.py'}:" not in out
+
+
 # ---- the data that crosses files
 def test_entry_contexts_change_the_cache_key_and_survive_json() -> None:
     entry = EntryContext("preprocess", "/p/data.py", 9, "tensorflow.data.Dataset.map")

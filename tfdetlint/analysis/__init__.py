@@ -124,7 +124,7 @@ def handoffs(handed: list[Handed], path: str, project: ProjectIndex) -> list[Han
     """The functions of the project's other modules that parallel stages run, as entry contexts
     for those modules (``util.jitter`` called in a mapped function: ``jitter`` of ``util.py``)."""
     found: dict[tuple[str, EntryContext, int], Handoff] = {}
-    own = Path(path).resolve() if path else None
+    own = Path(path).resolve() if path and handed else None
     for qname, stage, node in handed:
         module, _, function = qname.rpartition(".")
         target = project.module_file(module, path, as_script=True) if module.strip(".") else None

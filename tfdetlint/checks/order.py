@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
+from tfdetlint.analysis import Effect, FileFacts, ResolvedCall, report_pos
 from tfdetlint.analysis.randomness import is_stateful, matches
 from tfdetlint.analysis.values import Known
 from tfdetlint.arguments import Hidden, argument, source_text
@@ -101,13 +101,8 @@ def _stateful_in_helpers(facts: FileFacts) -> Iterator[RawFinding]:
     for call, effect in facts.helper_randomness:
         if call.parallel_stage is None or call.state.determinism or not effect.stateful:
             continue
-        draw = effect.stateful[0]
-        stage = _parallel(call, facts.path)
-        yield at_call(call.node, report_pos(call.node), "TFD404",
-                      fitting(f"`{effect.name}()` draws from random state (`{shown(draw.api)}` at {draw.where}) {stage}",
-                              f"`{effect.name}()` draws from random state (at {draw.where}) {stage}"),
-                      call.api, (("in", call.parallel_stage),),
-                      f"`{draw.api}` at {draw.where} is per-process random state; {_PARALLEL_HELP}")
+        message, why = _helper_draws(effect, _parallel(call, facts.path))
+        yield at_call(call.node, report_pos(call.node), "TFD404", message, call.api, (("in", call.parallel_stage),), why)
 
 
 def _stateful_mapped_helpers(facts: FileFacts) -> Iterator[RawFinding]:
@@ -117,15 +112,18 @@ def _stateful_mapped_helpers(facts: FileFacts) -> Iterator[RawFinding]:
     for stage_call, function, name, effect in facts.mapped_helpers:
         if stage_call.state.determinism:
             continue
-        draw = effect.stateful[0]
-        method = stage_call.api.rsplit(".", 1)[-1]
+        message, why = _helper_draws(effect, f"in this parallel {stage_call.api.rsplit('.', 1)[-1]}")
         yield RawFinding(function.lineno, function.col_offset, function.end_lineno or function.lineno,
-                         function.end_col_offset or function.col_offset, "TFD404",
-                         fitting(f"`{effect.name}()` draws from random state (`{shown(draw.api)}` at {draw.where}) "
-                                 f"in this parallel {method}",
-                                 f"`{effect.name}()` draws from random state (at {draw.where}) in this parallel {method}"),
-                         name, (("in", stage_call.api),), node=stage_call.node,
-                         help=f"`{draw.api}` at {draw.where} is per-process random state; {_PARALLEL_HELP}")
+                         function.end_col_offset or function.col_offset, "TFD404", message, name,
+                         (("in", stage_call.api),), node=stage_call.node, help=why)
+
+
+def _helper_draws(effect: Effect, stage: str) -> tuple[str, str]:
+    """The message and help of a finding about a helper whose first stateful draw is elsewhere."""
+    draw = effect.stateful[0]
+    return (fitting(f"`{effect.name}()` draws from random state (`{shown(draw.api)}` at {draw.where}) {stage}",
+                    f"`{effect.name}()` draws from random state (at {draw.where}) {stage}"),
+            f"`{draw.api}` at {draw.where} is per-process random state; {_PARALLEL_HELP}")
 
 
 # Why a stateful draw in a parallel stage is a hazard, and what to do (the finding's help).
