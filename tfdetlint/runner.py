@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tfdetlint.cache import Cache
+from tfdetlint.cache import Cache, SummaryCache
 from tfdetlint.catalogue import catalogue_digest, load_catalogue
 from tfdetlint.config import Settings
 from tfdetlint.fileio import NotReadable, read_regular
@@ -65,16 +65,26 @@ def read_bytes(path: Path) -> bytes | Finding:
 _PROJECT: ProjectIndex | None = None
 
 
-def project_index(settings: Settings, roots: tuple[Path, ...]) -> ProjectIndex:
+def project_index(settings: Settings, roots: tuple[Path, ...], cache: Cache | None = None) -> ProjectIndex:
+    """The index of the project's helpers; with ``cache``, their summaries are kept there too."""
     from tfdetlint.analysis import model_module, summarise_function
+    from tfdetlint.analysis.effects import effect_from_json, effect_to_json
 
+    seed_functions = frozenset(settings.seed_functions)
+    determinism_functions = frozenset(settings.determinism_functions)
+    store = None
+    if cache is not None:
+        # What else a summary depends on: where modules are found, and what counts as a seed setter.
+        context = "\0".join([*map(str, roots), "|", *sorted(seed_functions), "|", *sorted(determinism_functions)])
+        store = SummaryCache(cache, context, effect_to_json, effect_from_json)
     return ProjectIndex(
         roots=roots,
         catalogue=load_catalogue(),
-        seed_functions=frozenset(settings.seed_functions),
-        determinism_functions=frozenset(settings.determinism_functions),
+        seed_functions=seed_functions,
+        determinism_functions=determinism_functions,
         summarise=summarise_function,
         model_module=model_module,
+        store=store,
     )
 
 
@@ -84,13 +94,13 @@ def analyse_path(path: str, options: Options) -> tuple[Analysis, str | None]:
     The cache entry is keyed on what the worker read, not on an earlier read, so a file edited
     meanwhile is never stored under its old content. Never raises.
     """
+    if _PROJECT is not None:
+        # Before the next file, not after each: after the last one the process ends anyway.
+        settle(_PROJECT.models)
     raw = read_bytes(Path(path))
     if isinstance(raw, Finding):
         return Analysis([raw], {}), None
-    analysis = analyse_bytes(raw, path, options)
-    if _PROJECT is not None:
-        settle(_PROJECT.models)
-    return analysis, digest(raw)
+    return analyse_bytes(raw, path, options), digest(raw)
 
 
 def analyse_bytes(raw: bytes, path: str, options: Options) -> Analysis:
@@ -138,7 +148,7 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
     result = RunResult()
     options = {str(path): options_for(path, settings_for(path) if settings_for else settings) for path in files}
     result.files_checked = len(options)
-    index = (lambda: project) if project is not None else (lambda: project_index(settings, roots))
+    index = (lambda: project) if project is not None else (lambda: project_index(settings, roots, cache))
     outcomes = _check_round(list(options.items()), result, index, jobs=jobs, cache=cache, progress=progress)
     for _ in range(MAX_ROUNDS):
         wanted = _entries_for(outcomes)
