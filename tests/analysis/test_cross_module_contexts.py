@@ -244,6 +244,22 @@ def test_builders_of_another_module(tmp_path: Path) -> None:
     assert tfd404(tmp_path, "data.py", "builders.py") == [("builders.py", 10), ("data.py", 8), ("data.py", 10)]
 
 
+def test_local_builder_returning_another_modules_builder_result(tmp_path: Path) -> None:
+    write(tmp_path, {"builders.py": BUILDERS, "util.py": JITTER, "data.py": """
+        import tensorflow as tf
+        import builders
+
+        def augmenter():
+            return builders.make_fn(0.5)
+
+        def pipeline(ds):
+            aug = augmenter()
+            return ds.map(lambda x: aug(x), num_parallel_calls=2)
+        """})
+    assert tfd404(tmp_path, "data.py") == [("data.py", 10)]
+    assert tfd404(tmp_path, "data.py", "builders.py", "util.py") == [("util.py", 5)]
+
+
 # ---- what is not a hazard
 def _pipeline(map_call: str, helper_body: str = "return image + tf.random.uniform([])", before: str = "") -> dict[str, str]:
     return {
