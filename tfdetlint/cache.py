@@ -87,21 +87,29 @@ class Cache:
 
     def get(self, key: str, path: str) -> list[Finding] | None:
         """The cached findings, unless missing, corrupt, or a project file they depend on changed."""
+        found = self.get_entry(key, path)
+        return found[0] if found is not None else None
+
+    def get_entry(self, key: str, path: str) -> tuple[list[Finding], dict[str, Any]] | None:
+        """The cached findings and the entry's ``relay`` (what the file hands other files; {} if none)."""
         try:
             data = json.loads(self._entry(key).read_bytes())
             for dependency, expected in data["deps"].items():
                 if _digest_of(dependency) != expected:
                     return None
             found = [Finding.from_json({**item, "path": path}) for item in data["findings"]]
+            relay = data.get("relay") or {}
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
         # An entry damaged into valid JSON of the wrong types would break sorting and reports.
-        return found if all(map(_well_typed, found)) else None
+        return (found, relay) if all(map(_well_typed, found)) and isinstance(relay, dict) else None
 
-    def put(self, key: str, findings: list[Finding], dependencies: dict[str, str] | None = None) -> None:
+    def put(self, key: str, findings: list[Finding], dependencies: dict[str, str] | None = None,
+            relay: dict[str, Any] | None = None) -> None:
         self.write(self._entry(key), {
             "findings": [{k: v for k, v in f.to_json().items() if k != "path"} for f in findings],
             "deps": dependencies or {},
+            **({"relay": relay} if relay else {}),
         })
 
     def write(self, entry: Path, data: object) -> None:

@@ -10,15 +10,15 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from tfdetlint.analysis import collect
+from tfdetlint.analysis import FileFacts, collect
 from tfdetlint.catalogue import Catalogue, load_catalogue
 from tfdetlint.checks import RawFinding, run_checks, sentence
 from tfdetlint.findings import FileScope, Finding
 from tfdetlint.intents import Loc, attach_fixes
-from tfdetlint.options import Analysis, Options, problem
+from tfdetlint.options import Analysis, EntryContext, Export, Options, problem
 from tfdetlint.prefilter import could_match
 from tfdetlint.project import ProjectIndex
 from tfdetlint.registry import registry_for
@@ -26,6 +26,7 @@ from tfdetlint.sources import CellProblem, Source, SourceError, load_source
 from tfdetlint.suppression import file_is_exempt, suppressed
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_PARALLEL_DRAW = "TFD404"  # the rule whose findings cross files with the parallel stage
 
 # Deeply nested code (long operator chains, generated code) is retried once in a thread with
 # a big stack and a high recursion limit, so that what Python itself can compile we analyse.
@@ -56,11 +57,22 @@ def analyse(raw: bytes, path: str, options: Options = Options(), project: Projec
         return Analysis(check_source(source, options, catalogue, scopes=scopes), {}, _last(scopes))
     project.start_file()
     helper = None if notebook else project.modelled(path, raw)  # parsed already as another file's helper
+    relay = Relay()
     try:
-        findings = check_source(source, options, catalogue, project, helper.tree if helper else None, scopes)
+        findings = check_source(source, options, catalogue, project, helper.tree if helper else None, scopes, relay)
     finally:
         dependencies = project.finish_file()
-    return Analysis(findings, dependencies, _last(scopes))
+    return Analysis(findings, dependencies, _last(scopes), tuple(sorted(set(relay.exports), key=repr)),
+                    tuple(sorted(relay.served)))
+
+
+@dataclass
+class Relay:
+    """What one file's analysis tells the run about parallel stages that cross files: the entry
+    contexts it hands to other project files, and those of its own that it reported findings for."""
+
+    exports: list[Export] = field(default_factory=list)
+    served: set[EntryContext] = field(default_factory=set)
 
 
 def _last(scopes: list[FileScope]) -> FileScope | None:
@@ -69,10 +81,11 @@ def _last(scopes: list[FileScope]) -> FileScope | None:
 
 def check_source(source: Source, options: Options = Options(), catalogue: Catalogue | None = None,
                  project: ProjectIndex | None = None, tree: ast.Module | None = None,
-                 scopes: list[FileScope] | None = None) -> list[Finding]:
+                 scopes: list[FileScope] | None = None, relay: Relay | None = None) -> list[Finding]:
     """Findings for decoded source; ``tree`` is its AST when the caller already has it (flake8).
 
-    ``scopes``, when given, receives how the file was read (script, library or test module).
+    ``scopes``, when given, receives how the file was read (script, library or test module);
+    ``relay`` the entry contexts it hands to other files, and those it reported for.
     """
     catalogue = catalogue or load_catalogue()
     if source.skip_reason is not None or file_is_exempt(source.text):
@@ -83,11 +96,11 @@ def check_source(source: Source, options: Options = Options(), catalogue: Catalo
         return rejected
     try:
         with collector_paused():
-            return sorted(_analyse(source, options, catalogue, project, tree, scopes) + rejected)
+            return sorted(_analyse(source, options, catalogue, project, tree, scopes, relay) + rejected)
     except RecursionError:
         pass
     try:
-        return sorted(_with_deep_stack(_analyse, source, options, catalogue, project, None, scopes) + rejected)
+        return sorted(_with_deep_stack(_analyse, source, options, catalogue, project, None, scopes, relay) + rejected)
     except RecursionError:
         return [problem(source.path, "code is nested too deeply to analyse"), *rejected]
 
@@ -166,7 +179,8 @@ def _with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
 
 
 def _analyse(source: Source, options: Options, catalogue: Catalogue, project: ProjectIndex | None,
-             tree: ast.Module | None = None, scopes: list[FileScope] | None = None) -> list[Finding]:
+             tree: ast.Module | None = None, scopes: list[FileScope] | None = None,
+             relay: Relay | None = None) -> list[Finding]:
     """Parse and check; parse problems become TFD000. May raise RecursionError."""
     try:
         if tree is None:
@@ -185,19 +199,36 @@ def _analyse(source: Source, options: Options, catalogue: Catalogue, project: Pr
         return [problem(source.path, f"cannot parse: {exc}")]
     facts = collect(tree, catalogue, notebook=source.is_notebook, keras_version=options.keras_version,
                     force_script=options.force_script, path=source.path, project=project,
-                    include_tests=options.include_tests)
+                    include_tests=options.include_tests, entries=options.entries)
     if scopes is not None:
         scopes.append(_scope(facts.is_script, facts.is_test_module, facts.script_reason))
-    raws = [] if facts.is_test_module and not options.include_tests else run_checks(facts, catalogue)
+    unchecked = facts.is_test_module and not options.include_tests
+    raws = [] if unchecked else run_checks(facts, catalogue)
     registry = registry_for(catalogue)
     raws = [r for r in raws if registry.in_scope(r, facts)]
-    if not raws:
+    if not raws and not facts.handoffs:
         return []
     lines = _LINE_BREAK.split(source.text)
     kept = [r for r in raws if not (1 <= r.line <= len(lines) and suppressed(r.code, lines[r.line - 1]))]
     kept = attach_fixes(kept, facts, tree, catalogue)
-    findings = {_place(raw, source, lines, catalogue) for raw in kept}
-    return sorted(findings)
+    placed = {raw: _place(raw, source, lines, catalogue) for raw in kept}
+    if relay is not None and not unchecked:
+        _relay(facts, raws, placed, relay)
+    return sorted(set(placed.values()))
+
+
+def _relay(facts: FileFacts, raws: list[RawFinding], placed: dict[RawFinding, Finding], relay: Relay) -> None:
+    """The entry contexts this file hands on, each with the finding it reports at its own call
+    into the helper (``via``), and the entry contexts it was given that it reported draws for
+    (a ``# noqa`` there counts: the hazard was seen and judged)."""
+    at_call = {id(raw.node): found.ref() for raw, found in placed.items() if raw.code == _PARALLEL_DRAW}
+    for handoff in facts.handoffs:
+        via = at_call.get(id(handoff.node)) if handoff.node is not None else None
+        relay.exports.append(Export(handoff.target, handoff.entry, via))
+    for raw in raws:
+        call = facts.by_node.get(id(raw.node)) if raw.code == _PARALLEL_DRAW else None
+        if call is not None:
+            relay.served.update(call.parallel_entries)
 
 
 def _scope(is_script: bool, is_test: bool, reason: str) -> FileScope:

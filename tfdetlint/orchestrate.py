@@ -16,9 +16,9 @@ from tfdetlint.catalogue import catalogue_digest
 from tfdetlint.config import Configurations, Settings
 from tfdetlint.discovery import find_files
 from tfdetlint.findings import FileScope, Finding
-from tfdetlint.options import problem
+from tfdetlint.options import EntryContext, problem
 from tfdetlint.project import ProjectIndex, project_roots
-from tfdetlint.runner import project_index
+from tfdetlint.runner import Serving, project_index
 
 Progress = Callable[[int, int], None]
 
@@ -29,6 +29,9 @@ class Collected:
     scopes: dict[str, FileScope] = field(default_factory=dict)
     sources: dict[str, bytes] = field(default_factory=dict)  # read from stdin
     digests: dict[str, str] = field(default_factory=dict)  # path -> digest of the bytes analysed
+    # parallel stages across files, as the run saw them (``RunResult.entries``/``serving``)
+    entries: dict[str, tuple[EntryContext, ...]] = field(default_factory=dict)
+    serving: frozenset[Serving] = frozenset()
 
 
 def roots_for(paths: Sequence[Path], settings: Settings) -> tuple[Path, ...]:
@@ -53,7 +56,8 @@ def collect_findings(paths: Sequence[Path], settings: Settings, *, configs: Conf
     found = [problem(p.path, p.message) for p in problems] + result.findings
     own = settings_for or (lambda _path: settings)
     selected = sorted(f for f in found if own(Path(f.path)).is_selected(f.code, Path(f.path)))
-    return Collected(selected, result.scopes, digests=dict(result.digests))
+    return Collected(selected, result.scopes, digests=dict(result.digests), entries=result.entries,
+                     serving=result.serving)
 
 
 def open_cache(settings: Settings) -> Cache:

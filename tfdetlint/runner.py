@@ -7,15 +7,23 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tfdetlint.cache import Cache, SummaryCache
 from tfdetlint.catalogue import catalogue_digest, load_catalogue
 from tfdetlint.config import Settings
 from tfdetlint.fileio import NotReadable, read_regular
-from tfdetlint.findings import FileScope, Finding
-from tfdetlint.options import Analysis, Options, problem
+from tfdetlint.findings import FileScope, Finding, Ref
+from tfdetlint.options import (
+    Analysis,
+    EntryContext,
+    Export,
+    Options,
+    problem,
+    relay_from_json,
+    relay_to_json,
+)
 from tfdetlint.project import ProjectIndex, digest, settle
 
 # Below this many files to analyse, starting workers costs more than it saves.
@@ -29,6 +37,10 @@ class RunResult:
     cache_hits: int = 0
     scopes: dict[str, FileScope] = field(default_factory=dict)  # files analysed (not cached) -> scope
     digests: dict[str, str] = field(default_factory=dict)  # path -> digest of the bytes analysed
+    # Parallel stages across files: the entry contexts each file was checked with, and which
+    # files report which stages' draws (for a re-check after --fix to report as the run did)
+    entries: dict[str, tuple[EntryContext, ...]] = field(default_factory=dict)
+    serving: frozenset[Serving] = frozenset()
 
 
 def options_for(path: Path, settings: Settings) -> Options:
@@ -125,31 +137,75 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
         progress: Progress | None = None, project: ProjectIndex | None = None) -> RunResult:
     """Check ``files``; ``settings_for(path)`` gives each file's own settings (its nearest
     configuration), else ``settings`` applies to all. ``progress`` is told as files finish.
-    ``project``: the index of the project's helpers to use (the fixer re-checks with its own)."""
+    ``project``: the index of the project's helpers to use (the fixer re-checks with its own).
+
+    Parallel tf.data stages cross files: a file whose functions another checked file's parallel
+    map runs is checked again with those entry contexts (its cache key includes them), until no
+    file is handed new ones (chains through several modules), at most ``MAX_ROUNDS`` times."""
     global _PROJECT
+    _PROJECT = None
     result = RunResult()
+    options = {str(path): options_for(path, settings_for(path) if settings_for else settings) for path in files}
+    result.files_checked = len(options)
+    index = (lambda: project) if project is not None else (lambda: project_index(settings, roots, cache))
+    outcomes = _check_round(list(options.items()), result, index, jobs=jobs, cache=cache, progress=progress)
+    for _ in range(MAX_ROUNDS):
+        wanted = _entries_for(outcomes)
+        again = [(name, replace(old, entries=wanted.get(name, ()))) for name, old in options.items()
+                 if wanted.get(name, ()) != old.entries]
+        if not again:
+            break
+        options.update(again)
+        outcomes.update(_check_round(again, result, index, jobs=jobs, cache=cache))
+    result.serving = _serving(outcomes)
+    for name, outcome in outcomes.items():
+        result.findings.extend(stepping_aside(outcome.findings, outcome.exports, result.serving))
+        if options[name].entries:
+            result.entries[name] = options[name].entries
+    result.findings.sort()
+    return result
+
+
+# Rounds of entry contexts: each hands them one module further (as the project index's depth).
+MAX_ROUNDS = 8
+
+
+@dataclass
+class _Outcome:
+    """One file's findings and what it hands other files (``Analysis.exports``/``served``)."""
+
+    findings: list[Finding]
+    exports: tuple[Export, ...] = ()
+    served: tuple[EntryContext, ...] = ()
+
+
+def _check_round(items: list[tuple[str, Options]], result: RunResult, index: Callable[[], ProjectIndex], *,
+                 jobs: int | None, cache: Cache | None, progress: Progress | None = None) -> dict[str, _Outcome]:
+    """Check each file with its options: from the cache, else analysed (in workers when many)."""
+    global _PROJECT
+    outcomes: dict[str, _Outcome] = {}
     salt = catalogue_digest()
     misses: list[tuple[str, Options]] = []
-    for path in files:
-        result.files_checked += 1
-        options = options_for(path, settings_for(path) if settings_for else settings)
+    for name, options in items:
         if cache is None:
-            misses.append((str(path), options))
+            misses.append((name, options))
             continue
-        raw = read_bytes(path)
+        raw = read_bytes(Path(name))
         if isinstance(raw, Finding):
-            result.findings.append(raw)
+            outcomes[name] = _Outcome([raw])
             continue
         read_digest = digest(raw)
-        hit = cache.get(cache.key_for(read_digest, options.fingerprint() + salt), str(path))
-        if hit is not None:
-            result.digests[str(path)] = read_digest
+        hit = cache.get_entry(cache.key_for(read_digest, options.fingerprint() + salt), name)
+        relay = relay_from_json(hit[1], name) if hit is not None else None
+        if hit is not None and relay is not None:
+            result.digests[name] = read_digest
             result.cache_hits += 1
-            result.findings.extend(hit)
+            outcomes[name] = _Outcome(hit[0], *relay)
         else:
-            misses.append((str(path), options))
+            misses.append((name, options))
     # Only a file the cache cannot answer needs the project index (and so the analysis).
-    _PROJECT = (project if project is not None else project_index(settings, roots, cache)) if misses else None
+    if misses and _PROJECT is None:
+        _PROJECT = index()
     if _PROJECT is not None:
         misses = importers_first(misses, _PROJECT)
     workers = resolve_jobs(jobs, len(misses))
@@ -170,12 +226,73 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
         found = analysis.findings
         if content is not None:
             result.digests[path_text] = content
-        result.findings.extend(found)
+        outcomes[path_text] = _Outcome(found, analysis.exports, analysis.served)
         internal_error = any(f.code == "TFD000" and "internal error" in f.message for f in found)
         if cache is not None and content is not None and not internal_error:
-            cache.put(cache.key_for(content, options.fingerprint() + salt), found, analysis.dependencies)
-    result.findings.sort()
-    return result
+            cache.put(cache.key_for(content, options.fingerprint() + salt), found, analysis.dependencies,
+                      relay_to_json(analysis, path_text))
+    return outcomes
+
+
+def _resolved_names(outcomes: dict[str, _Outcome]) -> dict[str, str]:
+    """Each checked file's resolved path (as exports name their targets) -> its name in the run."""
+    if not any(outcome.exports for outcome in outcomes.values()):
+        return {}
+    return {str(Path(name).resolve()): name for name in outcomes}
+
+
+def _entries_for(outcomes: dict[str, _Outcome]) -> dict[str, tuple[EntryContext, ...]]:
+    """Per checked file, the entry contexts the others hand it (sorted: part of its cache key)."""
+    names = _resolved_names(outcomes)
+    wanted: dict[str, set[EntryContext]] = {}
+    for outcome in outcomes.values():
+        for export in outcome.exports:
+            target = names.get(export.target)
+            if target is not None:
+                wanted.setdefault(target, set()).add(export.entry)
+    return {name: tuple(sorted(entries)) for name, entries in wanted.items()}
+
+
+# A file that reports the draws a parallel stage runs: (its resolved path, stage's file, line, API)
+Serving = tuple[str, str, int, str]
+
+
+def _stage(target: str, entry: EntryContext) -> Serving:
+    return (target, entry.origin, entry.line, entry.stage)
+
+
+def _serving(outcomes: dict[str, _Outcome]) -> frozenset[Serving]:
+    """The checked files that report a stage's draws: themselves, or through a file they hand
+    the stage on to (a fixpoint: modules may call each other)."""
+    names = _resolved_names(outcomes)
+    if not names:
+        return frozenset()
+    serving = {_stage(target, entry) for target, name in names.items() for entry in outcomes[name].served}
+    changed = True
+    while changed:
+        changed = False
+        for target, name in names.items():
+            for export in outcomes[name].exports:
+                if _stage(export.target, export.entry) in serving and _stage(target, export.entry) not in serving:
+                    serving.add(_stage(target, export.entry))
+                    changed = True
+    return frozenset(serving)
+
+
+def stepping_aside(findings: list[Finding], exports: tuple[Export, ...], serving: frozenset[Serving], *,
+                   edited: bool = False) -> list[Finding]:
+    """A file's findings without those at its calls into helpers (``via``) whose own files,
+    checked in the same run, report the draws themselves: one finding per hazard, where it is.
+    ``edited``: the file was changed since the run (``--fix``), so its stages' lines may have moved."""
+    if edited:
+        serving = frozenset((target, origin, 0, stage) for target, origin, _, stage in serving)
+    replaced = {_place_of(x.via) for x in exports if x.via is not None
+                and _stage(x.target, replace(x.entry, line=0) if edited else x.entry) in serving}
+    return [f for f in findings if _place_of(f) not in replaced] if replaced else findings
+
+
+def _place_of(found: Finding | Ref) -> tuple[int | None, int, int, str]:
+    return (found.cell, found.line, found.column, found.code)
 
 
 def importers_first(items: list[tuple[str, Options]], project: ProjectIndex) -> list[tuple[str, Options]]:

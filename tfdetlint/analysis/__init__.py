@@ -8,14 +8,16 @@ Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tfdetlint.analysis import keras
 from tfdetlint.analysis.callgraph import CallGraph
-from tfdetlint.analysis.contexts import Contexts
+from tfdetlint.analysis.contexts import Contexts, Handed
 from tfdetlint.analysis.effects import Effect, Randomness
-from tfdetlint.analysis.model import LAST, FileFacts, ResolvedCall, State, report_pos
+from tfdetlint.analysis.model import LAST, FileFacts, Handoff, ResolvedCall, State, report_pos
 from tfdetlint.analysis.order import ProgramOrder
 from tfdetlint.analysis.randomness import is_stateful, unseeded_domain
 from tfdetlint.analysis.resolve import Resolver
@@ -30,6 +32,7 @@ from tfdetlint.analysis.script import (
 from tfdetlint.analysis.symbols import SymbolTable, build_symbols
 from tfdetlint.analysis.values import ValueFacts
 from tfdetlint.catalogue import Catalogue
+from tfdetlint.options import EntryContext
 from tfdetlint.project import MODULE_MAIN, MODULE_TOP, ProjectIndex
 
 __all__ = ["Effect", "FileFacts", "ModuleModel", "ResolvedCall", "State", "collect", "is_training_call",
@@ -56,9 +59,11 @@ def model_module(tree: ast.Module, catalogue: Catalogue) -> ModuleModel:
 
 def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_version: str | None = None,
             force_script: bool | None = None, path: str = "", project: ProjectIndex | None = None,
-            include_tests: bool = True) -> FileFacts:
+            include_tests: bool = True, entries: Sequence[EntryContext] = ()) -> FileFacts:
     """What the checks need of a module. A test module whose findings will be dropped
-    (``include_tests`` false) is not followed into the project's modules: nothing would use it."""
+    (``include_tests`` false) is not followed into the project's modules: nothing would use it
+    (nor does it hand parallel stages on). ``entries``: functions of this module that parallel
+    stages of other checked files run."""
     model = model_module(tree, catalogue)
     test_reason = test_module_reason(model.resolver, catalogue, path, notebook)
     is_test = test_reason is not None
@@ -70,7 +75,8 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
     once = order.runs_once()
     for call in calls:
         call.runs_once = not call.site.in_loop and model.symbols.event_scope(call.site.scope) in once
-    Contexts(model.resolver, model.graph, catalogue).mark(calls, order.seeded_scopes)
+    handed = Contexts(model.resolver, model.graph, catalogue).mark(calls, order.seeded_scopes, entries,
+                                                                   os.path.abspath(path) if path else "")
     if is_test:
         for call in calls:
             call.in_test = True
@@ -109,25 +115,68 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
         by_node={id(c.node): c for c in calls},
         helpers=order.helpers,
         helper_randomness=order.draws,
+        mapped_helpers=list(order.mapped.values()),
         flags_main=flags_main,
         call_nodes=[site.node for site in model.symbols.sites],
         assigns=model.symbols.assigns,
         set_displays=model.symbols.set_displays,
+        # A notebook's lines are not the user's (cells): its stages keep the caller-side findings.
+        handoffs=handoffs(handed, path, project) if project is not None and not notebook else [],
+        path=path,
     )
+
+
+def handoffs(handed: list[Handed], path: str, project: ProjectIndex) -> list[Handoff]:
+    """The functions of the project's other modules that parallel stages run, as entry contexts
+    for those modules (``util.jitter`` called in a mapped function: ``jitter`` of ``util.py``)."""
+    found: dict[tuple[str, EntryContext, int], Handoff] = {}
+    own = Path(path).resolve() if path and handed else None
+    for qname, stage, node in handed:
+        module, _, function = qname.rpartition(".")
+        target = project.module_file(module, path, as_script=True) if module.strip(".") else None
+        if target is None or target.resolve() == own:
+            continue  # not the project's, or this module itself (its own contexts cover it)
+        entry = replace(stage, function=function)  # the same stage, now entering ``function``
+        handoff = Handoff(str(target.resolve()), entry, node)
+        found.setdefault((handoff.target, entry, id(node)), handoff)
+    return list(found.values())
 
 
 def summarise_function(model: ModuleModel, function: str, path: str, project: ProjectIndex, depth: int) -> Effect | None:
     """What calling ``function`` of this module does to the random state, and what it draws unseeded.
     ``MODULE_TOP``/``MODULE_MAIN``: what importing (``%run``-ning) the module does to the state."""
-    catalogue = project.catalogue
     if function in (MODULE_TOP, MODULE_MAIN):
         return _summarise_import(model, path, project, depth, as_main=function == MODULE_MAIN)
+    if function.endswith("()"):
+        return _summarise_result(model, function, path, project, depth)
     binding = model.resolver.lookup(function, 0, LAST)
     if binding is None or binding.scope is None or binding.kind not in ("def", "class"):
         return None
     entry = binding.scope if binding.kind == "def" else model.resolver.method_of(binding.scope, "__init__")
     if entry is None:
         return None
+    return _summarise_code(model, entry, function, path, project, depth)
+
+
+def _summarise_result(model: ModuleModel, function: str, path: str, project: ProjectIndex,
+                      depth: int) -> Effect | None:
+    """``f()``: what calling the value ``f`` returns does, a builder's closure here or a function
+    it names (``functools.partial(util.preprocess, ...)``), followed into its module."""
+    binding = model.resolver.lookup(function.removesuffix("()"), 0, LAST)
+    if binding is None or binding.scope is None or binding.kind != "def":
+        return None
+    value = model.resolver.returned(binding.scope)
+    code = model.graph.code_of_value(value)
+    if code is not None:
+        return _summarise_code(model, code, function, path, project, depth)
+    named = model.resolver.callee_name(value)
+    effect = project.effect(named, path, depth + 1) if named is not None else None
+    return replace(effect, name=function) if effect is not None else None
+
+
+def _summarise_code(model: ModuleModel, entry: int, function: str, path: str, project: ProjectIndex,
+                    depth: int) -> Effect | None:
+    catalogue = project.catalogue
     order = ProgramOrder(model.resolver, model.graph, model.values, catalogue, path=path, project=project,
                          depth=depth + 1)
     state = order.enter(entry, State())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from tfdetlint.analysis.model import LAST, CallSite, ResolvedCall
+from tfdetlint.analysis.model import LAST, CallSite, ResolvedCall, Val
 from tfdetlint.analysis.resolve import Resolver
 from tfdetlint.analysis.symbols import SymbolTable
 from tfdetlint.arguments import is_none
@@ -29,7 +29,10 @@ class CallGraph:
 
     def code_of(self, expr: ast.expr, scope: int) -> int | None:
         """The local function, lambda or method an expression denotes as something to call."""
-        value = self.r.value_of(expr, scope)
+        return self.code_of_value(self.r.value_of(expr, scope))
+
+    def code_of_value(self, value: Val) -> int | None:
+        """The local function, lambda or method a value is, as something to call."""
         if value.local is not None:
             kind = self.scopes[value.local].kind
             if kind in ("function", "lambda"):
@@ -124,3 +127,31 @@ class CallGraph:
             pending.extend(edges.get(current, ()))
             pending.extend(c for c in children.get(current, ()) if self.scopes[c].kind in ("lambda", "function"))
         return seen
+
+
+def data_function_args(call: ResolvedCall, catalogue: Catalogue) -> list[ast.expr]:
+    """The arguments of a call that are functions tf.data runs (``ds.map(parse)``)."""
+    owner, _, method = call.api.rpartition(".")
+    dataset = catalogue.types.get("tensorflow.data.Dataset")
+    if call.api in catalogue.data_fn_callers:
+        fn_args: list[ast.expr] = list(call.node.args[:1])
+    elif dataset is not None and owner == dataset.name and method in dataset.fn_methods:
+        fn_args = list(call.node.args[:1])
+    else:
+        return []
+    return fn_args + [k.value for k in call.node.keywords if k.arg in catalogue.fn_keywords]
+
+
+def runs_in_parallel(call: ResolvedCall, catalogue: Catalogue) -> bool:
+    """A tf.data stage given ``num_parallel_calls`` (not None): it runs its function on several
+    elements at once."""
+    stage = catalogue.parallel_stages.get(call.api)
+    if stage is None:
+        return False
+    node = call.node
+    for keyword in node.keywords:
+        if keyword.arg == stage.npc_param:
+            return not is_none(keyword.value)
+    if len(node.args) > stage.npc_pos:
+        return not is_none(node.args[stage.npc_pos])
+    return False

@@ -1,18 +1,25 @@
 """Pass 5: where each call runs: inside a tf.data function, a parallel map, a gradient path,
 or a seeded test scope. Contexts flow through the call graph: a helper called from a mapped
-function runs inside the map too, at any depth.
+function runs inside the map too, at any depth. Across modules they flow as entry contexts: a
+parallel stage that runs a function of another project module hands that module an
+``EntryContext``, and that module's own analysis marks the function's code as in the stage.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
-from tfdetlint.analysis.callgraph import CallGraph
+from tfdetlint.analysis.callgraph import CallGraph, data_function_args, runs_in_parallel
 from tfdetlint.analysis.effects import ALL_DOMAINS
-from tfdetlint.analysis.model import ResolvedCall, State
+from tfdetlint.analysis.model import LAST, ResolvedCall, State
 from tfdetlint.analysis.resolve import Resolver
 from tfdetlint.catalogue import Catalogue
+from tfdetlint.options import EntryContext
+
+# A function of another module that a parallel stage runs: its qualified name as resolved here,
+# the stage (``function`` empty when the stage is in this file), and the call here that enters it.
+Handed = tuple[str, EntryContext, ast.Call | None]
 
 _MAX_SLICE = 200  # bound on the def-use walk from a gradient sink back to the ops that feed it
 
@@ -24,53 +31,78 @@ class Contexts:
         self.c = catalogue
         self.scopes = resolver.scopes
 
-    def mark(self, calls: Iterable[ResolvedCall], seeded_scopes: set[int]) -> None:
+    def mark(self, calls: Iterable[ResolvedCall], seeded_scopes: set[int], entries: Iterable[EntryContext] = (),
+             path: str = "") -> list[Handed]:
+        """Set each call's contexts. ``entries``: functions of this module that parallel stages
+        of other files run. Returns the functions of other modules that the parallel stages seen
+        here run (by qualified name), for those modules' own analysis."""
         calls = list(calls)
         data_roots: set[int] = set()
-        parallel_roots: dict[int, ResolvedCall] = {}
+        # (function, stage) pairs: this file's own stages first, then those of other files
+        parallel_roots: list[tuple[int, EntryContext]] = []
+        handed: list[Handed] = []
         for call in calls:
-            for target in self._data_functions(call):
-                data_roots.add(target)
-                stage = self.c.parallel_stages.get(call.api)
-                if stage is not None and _parallel_calls_given(call.node, stage.npc_param, stage.npc_pos):
-                    parallel_roots.setdefault(target, call)
+            parallel = runs_in_parallel(call, self.c)
+            here = EntryContext("", path, call.node.lineno, call.api)
+            for fn in data_function_args(call, self.c):
+                target = self.g.code_of(fn, call.site.scope)
+                if target is not None:
+                    data_roots.add(target)
+                    if parallel:
+                        parallel_roots.append((target, here))
+                elif parallel and not call.state.determinism:
+                    named = self.r.callee_name(self.r.value_of(fn, call.site.scope))  # ds.map(util.parse, ...)
+                    if named is not None:
+                        handed.append((named, here, call.node))
+        for entry in entries:
+            root, named = self._entry_function(entry)
+            if root is not None:
+                parallel_roots.append((root, entry))
+            elif named is not None:
+                handed.append((named, entry, None))  # a builder here returns another module's function
         data_scopes = self.g.reachable(data_roots)
-        parallel_of: dict[int, ResolvedCall] = {}
-        for root, stage_call in parallel_roots.items():
+        parallel_of: dict[int, list[EntryContext]] = {}
+        for root, stage_at in parallel_roots:
             for scope in self.g.reachable({root}):
-                parallel_of.setdefault(scope, stage_call)
+                stages = parallel_of.setdefault(scope, [])
+                if stage_at not in stages:
+                    stages.append(stage_at)
         gradient_scopes = self.g.reachable(self._gradient_roots(calls)) - data_scopes
         sliced = self._gradient_slices(calls)
         test_scopes = self.g.reachable(seeded_scopes)
         for call in calls:
             scope = call.site.scope
             call.in_data_fn = scope in data_scopes
-            mapped_by = parallel_of.get(scope)
-            if mapped_by is not None:
-                call.parallel_stage = mapped_by.api
-                call.parallel_line = mapped_by.node.lineno
+            stages = parallel_of.get(scope, [])
+            if stages:
+                first = stages[0]  # the one findings name
+                call.parallel_stage = first.stage
+                call.parallel_line = first.line
+                call.parallel_entry = first if first.function else None
+                call.parallel_entries = tuple(stage for stage in stages if stage.function)
+                if not call.state.determinism and not self.c.knows(call.api):
+                    # a project helper, called inside the stages: they run it too
+                    handed.extend((call.api, stage, call.node) for stage in stages)
             call.in_test = scope in test_scopes
             call.gradient = not call.in_data_fn and (
                 call.site.in_tape or scope in gradient_scopes or id(call.node) in sliced
             )
             if self._in_seeding_scope(call):
                 call.state = State(ALL_DOMAINS, call.state.determinism)
+        return handed
 
-    # ---- tf.data functions
-    def _data_functions(self, call: ResolvedCall) -> Iterator[int]:
-        owner, _, method = call.api.rpartition(".")
-        dataset = self.c.types.get("tensorflow.data.Dataset")
-        if call.api in self.c.data_fn_callers:
-            fn_args: list[ast.expr] = list(call.node.args[:1])
-        elif dataset is not None and owner == dataset.name and method in dataset.fn_methods:
-            fn_args = list(call.node.args[:1])
-        else:
-            return
-        fn_args += [k.value for k in call.node.keywords if k.arg in self.c.fn_keywords]
-        for fn in fn_args:
-            target = self.g.code_of(fn, call.site.scope)
-            if target is not None:
-                yield target
+    def _entry_function(self, entry: EntryContext) -> tuple[int | None, str | None]:
+        """The code an entry context names: a module-level function ``f``, or for ``f()`` what
+        ``f`` returns (a closure here, or by name a function of another module)."""
+        name = entry.function.removesuffix("()")
+        binding = self.r.lookup(name, 0, LAST)
+        if binding is None or binding.kind != "def" or binding.scope is None:
+            return None, None
+        if name == entry.function:
+            return binding.scope, None
+        value = self.r.returned(binding.scope)
+        code = self.g.code_of_value(value)
+        return (code, None) if code is not None else (None, self.r.callee_name(value))
 
     # ---- gradient paths
     def _gradient_roots(self, calls: list[ResolvedCall]) -> set[int]:
@@ -129,12 +161,3 @@ class Contexts:
                     return True
         return False
 
-
-def _parallel_calls_given(node: ast.Call, param: str, pos: int) -> bool:
-    for keyword in node.keywords:
-        if keyword.arg == param:
-            return not (isinstance(keyword.value, ast.Constant) and keyword.value.value is None)
-    if len(node.args) > pos:
-        value = node.args[pos]
-        return not (isinstance(value, ast.Constant) and value.value is None)
-    return False

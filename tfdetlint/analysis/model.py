@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from tfdetlint.analysis.effects import Effect
     from tfdetlint.analysis.values import ValueFacts
+    from tfdetlint.options import EntryContext
 
 Pos = tuple[int, int]
 LAST: Pos = (1 << 30, 0)
@@ -38,6 +39,9 @@ class Val:
     element: Val | None = None  # what subscripting it gives (`d["train"]`)
     unpacks: bool = False  # unpacking it gives `element` too (a list or tuple; a dict unpacks to its keys)
     items: tuple[Val, ...] = ()  # a tuple of known length, by position (`(datasets, info)`)
+    # What a call of an uncatalogued function returned (`fn = util.make_fn()`: "util.make_fn"):
+    # another module's builder, whose result the project index can follow.
+    returned_by: str | None = None
 
 
 UNKNOWN = Val()
@@ -146,6 +150,8 @@ class ResolvedCall:
     in_data_fn: bool = False
     parallel_stage: str | None = None
     parallel_line: int | None = None  # line of the map that runs this call in parallel
+    parallel_entry: EntryContext | None = None  # set when that map is in another file
+    parallel_entries: tuple[EntryContext, ...] = ()  # every map of other files that runs this call
     gradient: bool = False
     unreferenced: bool = False  # in a module-level function nothing in the file refers to
     runs_once: bool = False  # evaluated exactly once per run (not in a loop, nor in code called repeatedly)
@@ -159,6 +165,18 @@ class ResolvedCall:
         """Whether the script-only rules apply to this call: a function the script never refers to
         is API for importers, whose randomness and set-up are their caller's."""
         return facts.is_script and not self.unreferenced
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A function of another project file that runs inside a parallel tf.data stage: the file
+    ``target`` (resolved path) is told ``entry``. ``node`` is this file's call into it (where this
+    file reports the draws it sees through the helper's summary); None when nothing here calls it
+    (the function is mapped directly, or returned by a builder of this file)."""
+
+    target: str
+    entry: EntryContext
+    node: ast.Call | None = None
 
 
 @dataclass
@@ -188,6 +206,9 @@ class FileFacts:
     helpers: list[tuple[ResolvedCall, Effect]] = field(default_factory=list)
     # randomness that runs in the project's own modules this file calls (TFD501, TFD404)
     helper_randomness: list[tuple[ResolvedCall, Effect]] = field(default_factory=list)
+    # project functions parallel tf.data stages run, drawing from random state (TFD404):
+    # the stage, the function as written, its name, its effect
+    mapped_helpers: list[tuple[ResolvedCall, ast.expr, str, Effect]] = field(default_factory=list)
     dependencies: dict[str, str] = field(default_factory=dict)  # project file -> content digest
     # Every call, assignment and set display of the module, from the symbols walk (for TFD6xx)
     call_nodes: list[ast.Call] = field(default_factory=list)
@@ -195,6 +216,10 @@ class FileFacts:
     set_displays: list[ast.Set | ast.SetComp] = field(default_factory=list)
     # the function absl's app.run runs once flags are parsed (where FLAGS.seed can be read)
     flags_main: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+    # functions of other project files that run inside this file's parallel stages (or inside
+    # the stages of another file that reach this one): entry contexts for them
+    handoffs: list[Handoff] = field(default_factory=list)
+    path: str = ""  # the file, as the run names it
 
 
 def report_pos(node: ast.Call) -> Pos:

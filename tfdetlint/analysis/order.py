@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from tfdetlint.analysis.callgraph import CallGraph
+from tfdetlint.analysis.callgraph import CallGraph, data_function_args, runs_in_parallel
 from tfdetlint.analysis.effects import ALL_DOMAINS, Effect, Randomness, determinism, seeding
 from tfdetlint.analysis.model import (
     AttrAssign,
@@ -45,6 +45,10 @@ class ProgramOrder:
         self.depth = depth
         self.helpers: list[tuple[ResolvedCall, Effect]] = []  # project helpers that seed or set determinism
         self.draws: list[tuple[ResolvedCall, Effect]] = []  # project helpers that draw randomness
+        # project functions parallel tf.data stages run (`ds.map(util.parse, num_parallel_calls=4)`),
+        # whose draws from random state the stage reports (TFD404): stage, function, its name, effect
+        self.mapped: dict[int, tuple[ResolvedCall, ast.expr, str, Effect]] = {}
+        self._resolved_at: dict[int, ResolvedCall] = {}  # id(call node) -> the call, once reached
         self.entropy_seeds: list[str] = []
         self.visited: set[int] = set()
         self.trail: list[int] = []  # scopes in the order they were entered (to undo a root's run)
@@ -142,6 +146,7 @@ class ProgramOrder:
     def _on_callback(self, event: RefEvent, state: State) -> None:
         code = self.g.code_of(event.name, event.scope)
         if code is None:
+            self._on_mapped_helper(event)
             if event.keyword == "input_fn":
                 self._run_deferred(state)
             return
@@ -163,6 +168,19 @@ class ProgramOrder:
         if event.keyword == "input_fn":
             self._run_deferred(state)
 
+    def _on_mapped_helper(self, event: RefEvent) -> None:
+        """A function of another project module handed to a parallel tf.data stage: its summary,
+        for the stage's finding when that module's own file is not checked with this one."""
+        stage = self._resolved_at.get(id(event.call))
+        if self.project is None or stage is None or id(event.name) in self.mapped \
+                or not runs_in_parallel(stage, self.c) \
+                or not any(arg is event.name for arg in data_function_args(stage, self.c)):
+            return
+        named = self.r.callee_name(self.r.value_of(event.name, event.scope))
+        effect = self.project.effect(named, self.path, self.depth) if named is not None else None
+        if named is not None and effect is not None and effect.stateful:
+            self.mapped[id(event.name)] = (stage, event.name, named, effect)
+
     def _run_deferred(self, state: State) -> None:
         for deferred in self.deferred:
             self._entered_by(deferred, None, 0, repeats=True)
@@ -175,6 +193,7 @@ class ProgramOrder:
             resolved.reached = True
             resolved.order = len(self.calls)
             self.calls[id(site)] = resolved
+            self._resolved_at[id(site.node)] = resolved
         target = self.g.runs_now(site, resolved)
         if target is not None:
             self._entered_by(target, site.node, site.scope, repeats=site.in_loop)

@@ -274,7 +274,7 @@ class Resolver:
                 if other.accessor == method:
                     return Val(type=other.name)
             return Val(external=True)
-        return Val(external=True)
+        return Val(external=True, returned_by=None if self.c.knows(func.qname) else func.qname)
 
     def _shaped(self, shape: Shape, call: ast.Call, scope: int) -> Val:
         """The value of a call that returns one, a dict or a list of a type, by its arguments."""
@@ -327,11 +327,24 @@ class Resolver:
         # Without a fromlist __import__ returns the top-level package.
         return Val(qname=self.c.canonical(name.value.split(".", 1)[0]))
 
+    def returned(self, scope_id: int) -> Val:
+        """What calling the local function ``scope_id`` returns (see ``_return_value``)."""
+        return self._return_value(scope_id)
+
+    def callee_name(self, value: Val) -> str | None:
+        """The uncatalogued function a value is, by name, for the project index to find:
+        ``util.jitter``, or ``util.make_fn()`` for what calling ``util.make_fn`` returned."""
+        if value.qname is not None:
+            return None if self.c.knows(value.qname) else value.qname
+        return f"{value.returned_by}()" if value.returned_by is not None else None
+
     def _return_value(self, scope_id: int) -> Val:
-        """What a local function returns: a catalogue type, or local code (a builder's closure)."""
+        """What a local function returns: a catalogue type, local code (a builder's closure), or
+        one named function (``return functools.partial(util.preprocess, size=8)``)."""
         if scope_id in self._returns_busy:
             return UNKNOWN
         self._returns_busy.add(scope_id)
+        named: set[tuple[str | None, str | None]] = set()
         try:
             for expr in self.scopes[scope_id].returns:
                 value = self.value_of(expr, scope_id)
@@ -339,9 +352,15 @@ class Resolver:
                     return Val(type=value.type, element=value.element, unpacks=value.unpacks, items=value.items)
                 if value.local is not None or value.instance_of is not None:
                     return Val(local=value.local, instance_of=value.instance_of)
+                if not (isinstance(expr, ast.Constant) and expr.value is None):
+                    named.add((value.qname, value.returned_by))
         finally:
             self._returns_busy.discard(scope_id)
-        return UNKNOWN
+        # A name only when every return gives it: a builder choosing between functions is not one.
+        qname, returned_by = named.pop() if len(named) == 1 else (None, None)
+        if qname is not None:
+            return Val(qname=qname)
+        return Val(external=True, returned_by=returned_by) if returned_by is not None else UNKNOWN
 
     def _local_class_type(self, class_id: int, depth: int = 0) -> str | None:
         if depth > _MAX_CLASS_DEPTH:
@@ -391,6 +410,9 @@ class Resolver:
             if value.hint is not None and value.hint in self.c.types:
                 receiver = Val(type=value.hint)
             return ResolvedCall(site, value.qname, receiver)
+        if value.returned_by is not None:
+            # calling what another module's builder returned: `f()` of that module (project.py)
+            return ResolvedCall(site, f"{value.returned_by}()", None)
         if isinstance(func, ast.Attribute):
             receiver = self.value_of(func.value, site.scope)
             if receiver.instance_of is not None and value.hint == func.attr:

@@ -7,9 +7,10 @@ Op determinism forces order back, so none of these are flagged once it is on.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
-from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
+from tfdetlint.analysis import Effect, FileFacts, ResolvedCall, report_pos
 from tfdetlint.analysis.randomness import is_stateful, matches
 from tfdetlint.analysis.values import Known
 from tfdetlint.arguments import Hidden, argument, source_text
@@ -27,11 +28,12 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
                 yield finding
                 break
         if call.parallel_stage is not None and is_stateful(call.api, catalogue):
-            stage = _parallel(call)
+            stage = _parallel(call, facts.path)
             yield at_call(call.node, report_pos(call.node), "TFD404",
                           named(call.api, f" draws from per-process random state {stage}"),
                           call.api, (("in", call.parallel_stage),), _PARALLEL_HELP)
     yield from _stateful_in_helpers(facts)
+    yield from _stateful_mapped_helpers(facts)
     for assign in facts.attr_assigns:
         if assign.state.determinism:
             continue
@@ -99,13 +101,29 @@ def _stateful_in_helpers(facts: FileFacts) -> Iterator[RawFinding]:
     for call, effect in facts.helper_randomness:
         if call.parallel_stage is None or call.state.determinism or not effect.stateful:
             continue
-        draw = effect.stateful[0]
-        stage = _parallel(call)
-        yield at_call(call.node, report_pos(call.node), "TFD404",
-                      fitting(f"`{effect.name}()` draws from random state (`{shown(draw.api)}` at {draw.where}) {stage}",
-                              f"`{effect.name}()` draws from random state (at {draw.where}) {stage}"),
-                      call.api, (("in", call.parallel_stage),),
-                      f"`{draw.api}` at {draw.where} is per-process random state; {_PARALLEL_HELP}")
+        message, why = _helper_draws(effect, _parallel(call, facts.path))
+        yield at_call(call.node, report_pos(call.node), "TFD404", message, call.api, (("in", call.parallel_stage),), why)
+
+
+def _stateful_mapped_helpers(facts: FileFacts) -> Iterator[RawFinding]:
+    """A project function a parallel stage runs directly (``ds.map(util.parse, num_parallel_calls=4)``)
+    that draws from per-process state: reported at the function handed over. ``node`` is the stage
+    call, as the entry context it hands to that function's file names it."""
+    for stage_call, function, name, effect in facts.mapped_helpers:
+        if stage_call.state.determinism:
+            continue
+        message, why = _helper_draws(effect, f"in this parallel {stage_call.api.rsplit('.', 1)[-1]}")
+        yield RawFinding(function.lineno, function.col_offset, function.end_lineno or function.lineno,
+                         function.end_col_offset or function.col_offset, "TFD404", message, name,
+                         (("in", stage_call.api),), node=stage_call.node, help=why)
+
+
+def _helper_draws(effect: Effect, stage: str) -> tuple[str, str]:
+    """The message and help of a finding about a helper whose first stateful draw is elsewhere."""
+    draw = effect.stateful[0]
+    return (fitting(f"`{effect.name}()` draws from random state (`{shown(draw.api)}` at {draw.where}) {stage}",
+                    f"`{effect.name}()` draws from random state (at {draw.where}) {stage}"),
+            f"`{draw.api}` at {draw.where} is per-process random state; {_PARALLEL_HELP}")
 
 
 # Why a stateful draw in a parallel stage is a hazard, and what to do (the finding's help).
@@ -113,8 +131,25 @@ _PARALLEL_HELP = ("which element gets which value depends on thread timing, even
                   "(tf.random.stateless_*) with a per-element seed, or map serially")
 
 
-def _parallel(call: ResolvedCall) -> str:
-    """Where a draw runs in parallel: ``in a parallel map at line 8`` (the stage's method name)."""
+def _parallel(call: ResolvedCall, path: str) -> str:
+    """Where a draw runs in parallel: ``in a parallel map at line 8`` (the stage's method name), or
+    ``at data.py:8`` when the stage is in another file (named from this file's folder)."""
     stage = (call.parallel_stage or "").rsplit(".", 1)[-1]
+    entry = call.parallel_entry
+    if entry is not None and not _same_file(entry.origin, path):
+        return f"in a parallel {stage} at {_from_folder_of(path, entry.origin)}:{entry.line}"
     line = f" at line {call.parallel_line}" if call.parallel_line is not None else ""
     return f"in a parallel {stage}{line}"
+
+
+def _same_file(one: str, other: str) -> bool:
+    return bool(one and other) and os.path.abspath(one) == os.path.abspath(other)
+
+
+def _from_folder_of(path: str, other: str) -> str:
+    """``other`` as seen from ``path``'s folder (``data.py``, ``../data.py``); its name if no
+    relative path exists (another drive)."""
+    try:
+        return os.path.relpath(os.path.abspath(other), os.path.dirname(os.path.abspath(path))).replace(os.sep, "/")
+    except ValueError:
+        return os.path.basename(other)

@@ -11,24 +11,24 @@ import difflib
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
 from tfdetlint.catalogue import load_rules
 from tfdetlint.config import Configurations, Settings
-from tfdetlint.engine import check_bytes
+from tfdetlint.engine import analyse
 from tfdetlint.fileio import NotReadable, read_regular
 from tfdetlint.findings import Finding
 from tfdetlint.fix.fixer import FixError, fix_bytes
 from tfdetlint.fix.notebook import cell_text, code_cells
 from tfdetlint.fix.textfile import read_python
 from tfdetlint.fix.writer import WriteRefused, digest, is_read_only, write_atomically
-from tfdetlint.orchestrate import collect_findings, index_for
+from tfdetlint.orchestrate import Collected, collect_findings, index_for
 from tfdetlint.project import ProjectIndex
 from tfdetlint.project import digest as content_digest
 from tfdetlint.report import reporters
-from tfdetlint.runner import options_for
+from tfdetlint.runner import options_for, stepping_aside
 
 MAX_PASSES = 3  # a fix may reveal another (ruff loops too); ours settle in one, this is a guard
 
@@ -47,11 +47,12 @@ class FileReport:
 
 
 def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings, unsafe: bool,
-             project: ProjectIndex | None = None) -> FileReport:
+             project: ProjectIndex | None = None, run: Collected | None = None) -> FileReport:
     """Fix one file in memory, re-checking after each pass with the run's project index (so the
-    re-check sees the project's seeding helpers as the check did); nothing is written here."""
+    re-check sees the project's seeding helpers as the check did) and, from ``run``, the parallel
+    stages of other files that reach it; nothing is written here."""
     report = FileReport(str(path), original=raw, remaining=findings)
-    options = options_for(path, settings)
+    options = replace(options_for(path, settings), entries=run.entries.get(str(path), ()) if run else ())
     current = raw
     done: set[tuple[str, str, str]] = set()  # a fix already applied is not applied again
     for _ in range(MAX_PASSES):
@@ -75,8 +76,10 @@ def fix_file(path: Path, raw: bytes, findings: list[Finding], settings: Settings
         report.applied += result.outcome.applied
         done.update((f.code, f.api, f.fix.kind.value) for f in result.outcome.applied if f.fix is not None)
         current = result.new
-        report.remaining = [f for f in check_bytes(current, str(path), options, project)
-                            if settings.is_selected(f.code, path)]
+        analysis = analyse(current, str(path), options, project)
+        found = stepping_aside(analysis.findings, analysis.exports, run.serving, edited=True) if run else \
+            analysis.findings
+        report.remaining = [f for f in found if settings.is_selected(f.code, path)]
     report.new = current if current != raw else None
     return report
 
@@ -87,7 +90,6 @@ def run_fix(args: argparse.Namespace, settings: Settings) -> int:
     collected = collect_findings(args.paths, settings, configs=configs, jobs=args.jobs, use_cache=not args.no_cache,
                                  project=project)
     findings = collected.findings
-    analysed = collected.digests  # path -> digest of the bytes the findings come from
     record = getattr(args, "record_findings", None)  # the CLI keeps the files' bytes (--fix-only)
     if record is not None:
         record(findings)
@@ -100,7 +102,7 @@ def run_fix(args: argparse.Namespace, settings: Settings) -> int:
             reports.append(FileReport(path_text, remaining=found))
             continue
         own = configs.for_path(Path(path_text)) if configs is not None else settings  # its seed, its selection
-        reports.append(_process(Path(path_text), found, own, args, project, analysed.get(path_text)))
+        reports.append(_process(Path(path_text), found, own, args, project, collected))
     err = sys.stderr
     for report in reports:
         if report.error is not None:
@@ -111,7 +113,8 @@ def run_fix(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _process(path: Path, found: list[Finding], settings: Settings, args: argparse.Namespace,
-             project: ProjectIndex, analysed: str | None) -> FileReport:
+             project: ProjectIndex, collected: Collected) -> FileReport:
+    analysed = collected.digests.get(str(path))
     try:
         raw = read_regular(path)
         read_only = not args.diff and is_read_only(path)
@@ -123,7 +126,7 @@ def _process(path: Path, found: list[Finding], settings: Settings, args: argpars
         # The findings describe other bytes: edits placed by them could land anywhere.
         return FileReport(str(path), remaining=found,
                           error="file changed since it was checked; not fixed (run tfdetlint again)")
-    report = fix_file(path, raw, found, settings, args.unsafe_fixes, project)
+    report = fix_file(path, raw, found, settings, args.unsafe_fixes, project, collected)
     if report.new is None or args.diff:
         return report
     if read_only:
