@@ -259,6 +259,12 @@ class Catalogue:
     _canonical: dict[str, str] = field(default_factory=dict, repr=False)  # memo of canonical()
     environment: EnvironmentApis = EnvironmentApis()
     shapes: Mapping[str, Shape] = field(default_factory=dict)
+    # Constructors whose objects' calls the catalogue lists as ``X.__call__`` (a loss object).
+    instance_calls: frozenset[str] = frozenset()
+    # Calls that create trainable weights (tf.data functions cannot): the code making them builds a model.
+    weight_makers: re.Pattern[str] | None = None
+    # Symbolic model inputs (keras.Input): no trainable weight is upstream of them.
+    model_inputs: frozenset[str] = frozenset()
 
     def canonical(self, name: str) -> str:
         """Rewrite a resolved dotted name to its canonical spelling (names.toml)."""
@@ -435,13 +441,14 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
     gradient = types["gradient"]
     tests = types["tests"]
     program = types["program"]
+    op_table = _group(_ops(ops.get("op", [])))
     catalogue = Catalogue(
         rules=rules,
         rewrites=rewrites,
         random_apis=random_apis,
         consumers=consumers,
         consumer_entries=consumer_entries,
-        ops=_group(_ops(ops.get("op", []))),
+        ops=op_table,
         order_apis=order_apis,
         parallel_stages=parallel,
         attribute_rules=attributes,
@@ -482,6 +489,9 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
                             sequence=e.get("sequence", "one"), values=dict(e.get("values", {})),
                             paired_by=e.get("paired_by"))
                 for e in types.get("shape", []) for name in e["calls"]},
+        instance_calls=frozenset(name.removesuffix(".__call__") for name in op_table if name.endswith(".__call__")),
+        weight_makers=re.compile(gradient["weight_makers"]) if gradient.get("weight_makers") else None,
+        model_inputs=frozenset(gradient.get("inputs", [])),
     )
     return catalogue
 

@@ -150,6 +150,8 @@ class ResolvedCall:
     unreferenced: bool = False  # in a module-level function nothing in the file refers to
     runs_once: bool = False  # evaluated exactly once per run (not in a loop, nor in code called repeatedly)
     session_without_train_op: bool = False  # Session.run in a file that builds no training op
+    made_by: ast.Call | None = None  # for ``X.__call__``: the constructor call that made the object
+    no_gradient: bool = False  # a layer no gradient runs through (nothing trainable upstream, never trained)
 
     @property
     def node(self) -> ast.Call:

@@ -17,12 +17,14 @@ from tfdetlint.checks import RawFinding, at_call, fitting, shorter, shown
 
 def selected(op: OpApi, call: ResolvedCall) -> bool:
     """Whether this entry describes this call (method='nearest', weights given ...)."""
-    if any(matches(call.node, c) is False for c in op.when):
+    # A call of an object (a loss object) reads the arguments its constructor was given.
+    node = call.made_by if call.made_by is not None else call.node
+    if any(matches(node, c) is False for c in op.when):
         return False
-    if any(matches(call.node, c) for c in op.unless):
+    if any(matches(node, c) for c in op.unless):
         return False
     if op.pass_ == "layer":
-        return not call.in_data_fn
+        return not call.in_data_fn and not call.no_gradient
     return call.gradient or not op.gradient_only
 
 
@@ -30,9 +32,14 @@ def message(op: OpApi, rule: str, determinism: bool, cpu_only: bool) -> tuple[st
     """The message (the op, its kernel and what differs where) and the help (why, and the remedy)."""
     what = "its gradient" if op.pass_ in ("backward", "layer") else "it"
 
+    # A call of an object (`X.__call__`) is named by its class: `CategoricalCrossentropy` object.
+    api = op.name.removesuffix(".__call__")
+    noun = " object" if api != op.name else ""
+
     def said(render: Callable[[str], str]) -> str:
         # The kernel is dropped before the API's name is shortened: the API is what the user wrote.
-        return fitting(render(f"`{shown(op.name)}` ({op.kernel})"), *(render(f"`{name}`") for name in shorter(op.name)))
+        return fitting(render(f"`{shown(api)}`{noun} ({op.kernel})"),
+                       *(render(f"`{name}`{noun}") for name in shorter(api)))
 
     if rule == "TFD204":
         return (said(lambda api: f"{api} raises FailedPreconditionError once op determinism is enabled"),
