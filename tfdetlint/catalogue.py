@@ -93,6 +93,7 @@ class OpApi:
     when: tuple[ArgCondition, ...] = ()
     unless: tuple[ArgCondition, ...] = ()
     gradient_only: bool = False
+    eager: bool = False  # with gradient_only: also a hazard where the program runs it directly
     rule_override: str | None = None
     probe: str | None = None
     source: str = ""
@@ -357,6 +358,7 @@ def _ops(data: Iterable[Mapping[str, Any]]) -> Iterable[tuple[str, OpApi]]:
                 when=_conditions(entry.get("when"), entry.get("when_pos")),
                 unless=_conditions(entry.get("unless"), entry.get("unless_pos")),
                 gradient_only=bool(entry.get("gradient_only", False)) or entry["pass"] == "backward",
+                eager=bool(entry.get("eager", False)),
                 rule_override=entry.get("rule"),
                 probe=entry.get("probe"),
                 source=entry.get("source", ""),

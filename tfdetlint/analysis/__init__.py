@@ -76,8 +76,11 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
     main_trains = main is not None and main in order.reached_from_top and any(
         is_training_call(c, catalogue) and c.site.scope in model.graph.reachable({main}) for c in calls
     )
+    # `for batch in data: train_step(batch)` at module level: the top level runs a function that trains.
+    top_trains = any(is_training_call(c, catalogue) and c.site.scope in order.reached_from_top
+                     and c.site.scope in model.graph.reachable(_run_at_top(model)) for c in calls)
     script, reason = script_status(model.resolver, catalogue, calls, test_reason=test_reason, notebook=notebook,
-                                   force_script=force_script, main_trains=main_trains)
+                                   force_script=force_script, main_trains=main_trains, top_trains=top_trains)
     if script:
         dead = dead_functions(tree, model.symbols.scopes, order.reached_from_top)
         if dead:
@@ -109,6 +112,17 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
         assigns=model.symbols.assigns,
         set_displays=model.symbols.set_displays,
     )
+
+
+def _run_at_top(model: ModuleModel) -> set[int]:
+    """The local functions the module's top level calls directly (not callbacks it hands over)."""
+    found: set[int] = set()
+    for site in model.symbols.sites:
+        if site.module_level:
+            target = model.graph.runs_now(site, model.resolver.resolve_call(site))
+            if target is not None:
+                found.add(target)
+    return found
 
 
 def summarise_function(model: ModuleModel, function: str, path: str, project: ProjectIndex, depth: int) -> Effect | None:

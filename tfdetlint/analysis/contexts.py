@@ -39,10 +39,16 @@ class Contexts:
         for root, stage_call in parallel_roots.items():
             for scope in self.g.reachable({root}):
                 parallel_of.setdefault(scope, stage_call)
-        gradient_scopes = self.g.reachable(self._gradient_roots(calls)) - data_scopes
-        sliced = self._gradient_slices(calls)
+        builders, feeding = self._model_builders(calls)
+        gradient_scopes = self.g.reachable(self._gradient_roots(calls) | builders) - data_scopes
+        sliced = self._gradient_slices(calls) | feeding
         test_scopes = self.g.reachable(seeded_scopes)
+        eager_scopes = self._run_from_top()
+        applied = {id(site.node.func): site for site in self.r.w.sites if isinstance(site.node.func, ast.Call)}
         for call in calls:
+            application = applied.get(id(call.node))
+            if application is not None:
+                call.no_gradient = self._only_model_inputs(application.node, application.scope)
             scope = call.site.scope
             call.in_data_fn = scope in data_scopes
             mapped_by = parallel_of.get(scope)
@@ -50,6 +56,7 @@ class Contexts:
                 call.parallel_stage = mapped_by.api
                 call.parallel_line = mapped_by.node.lineno
             call.in_test = scope in test_scopes
+            call.eager = scope in eager_scopes and not call.in_data_fn
             call.gradient = not call.in_data_fn and (
                 call.site.in_tape or scope in gradient_scopes or id(call.node) in sliced
             )
@@ -72,6 +79,23 @@ class Contexts:
             if target is not None:
                 yield target
 
+    def _run_from_top(self) -> set[int]:
+        """Scopes the module's top level runs directly (calls, entry points), not as callbacks:
+        code a library (tf.data, an Estimator's input_fn) runs may be placed on the CPU."""
+        now: dict[int, set[int]] = {}
+        for site in self.r.w.sites:
+            target = self.g.runs_now(site, self.r.resolve_call(site))
+            if target is not None:
+                now.setdefault(self.r.w.event_scope(site.scope), set()).add(target)
+        seen: set[int] = set()
+        pending = [0]
+        while pending:
+            current = pending.pop()
+            if current not in seen:
+                seen.add(current)
+                pending.extend(now.get(current, ()))
+        return seen
+
     # ---- gradient paths
     def _gradient_roots(self, calls: list[ResolvedCall]) -> set[int]:
         roots: set[int] = set()
@@ -92,6 +116,58 @@ class Contexts:
                 if target is not None:
                     roots.add(target)
         return roots
+
+    def _model_builders(self, calls: list[ResolvedCall]) -> tuple[set[int], set[int]]:
+        """Functions that create trainable weights (``tf.layers.conv2d``, ``Dense``): model code,
+        differentiated when the model trains (tf.data functions cannot create variables). And,
+        in a function that only calls such a builder, the calls whose value feeds it or is fed
+        by it (``x = build_block(x)``, then ``resize(x)``): an inference helper's own
+        preprocessing is not taken for model code."""
+        pattern = self.c.weight_makers
+        if pattern is None:
+            return set(), set()
+        makers = {c.site.scope for c in calls
+                  if pattern.match(c.api) and self.scopes[c.site.scope].kind == "function"}
+        if not makers:
+            return set(), set()
+        feeding: set[int] = set()
+        by_scope: dict[int, list[ResolvedCall]] = {}
+        for call in calls:
+            by_scope.setdefault(call.site.scope, []).append(call)
+        for scope in self.scopes:
+            if scope.id in makers or scope.kind != "function":
+                continue
+            built = [site.node for site in self.r.w.sites if site.scope == scope.id
+                     and self.g.runs_now(site, None) in makers]
+            if built:
+                feeding |= self._connected(by_scope.get(scope.id, []), built, scope.id)
+        return makers, feeding
+
+    def _connected(self, calls: list[ResolvedCall], built: list[ast.Call], scope: int) -> set[int]:
+        """Calls whose argument was assigned from a builder call, or whose value is handed to one."""
+        made = {id(node) for node in built}
+        handed = {n.id for node in built for arg in [*node.args, *(k.value for k in node.keywords)]
+                  for n in ast.walk(arg) if isinstance(n, ast.Name)}
+        found: set[int] = set()
+        for call in calls:
+            for arg in [*call.node.args, *(k.value for k in call.node.keywords)]:
+                for name in (n for n in ast.walk(arg) if isinstance(n, ast.Name)):
+                    binding = self.r.lookup(name.id, scope, (name.lineno, name.col_offset))
+                    value = binding.value if binding is not None and binding.kind == "value" else None
+                    if value is not None and any(id(n) in made for n in ast.walk(value)):
+                        found.add(id(call.node))
+            target = self._assigned_name(call.node, scope)
+            if target is not None and target in handed:
+                found.add(id(call.node))
+        return found
+
+    def _assigned_name(self, node: ast.Call, scope: int) -> str | None:
+        """The name a call's value is assigned to (``x = tf.cast(resize(x), ...)`` counts too)."""
+        for assign in self.r.w.assigns:
+            if len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name) \
+                    and any(n is node for n in ast.walk(assign.value)):
+                return assign.targets[0].id
+        return None
 
     def _gradient_slices(self, calls: list[ResolvedCall]) -> set[int]:
         """Calls whose results flow, through assignments in one scope, into a gradient sink
@@ -118,6 +194,18 @@ class Contexts:
                                 and binding.value_scope is not None:
                             pending.append((binding.value, binding.value_scope))
         return found
+
+    def _only_model_inputs(self, application: ast.Call, scope: int) -> bool:
+        """``Layer(...)(inputs)`` where every input is a ``keras.Input``: no trainable weight is
+        upstream, so no gradient is taken through the layer."""
+        args = [*application.args, *(k.value for k in application.keywords)]
+        if not args:
+            return False
+        for arg in args:
+            made = self.r.made_by(arg, scope)
+            if made is None or self.r.value_of(made[0].func, made[1]).qname not in self.c.model_inputs:
+                return False
+        return True
 
     # ---- seeded scopes
     def _in_seeding_scope(self, call: ResolvedCall) -> bool:

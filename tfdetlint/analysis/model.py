@@ -152,6 +152,7 @@ class ResolvedCall:
     session_without_train_op: bool = False  # Session.run in a file that builds no training op
     made_by: ast.Call | None = None  # for ``X.__call__``: the constructor call that made the object
     no_gradient: bool = False  # a layer no gradient runs through (nothing trainable upstream, never trained)
+    eager: bool = False  # the module's own code runs it directly (top level, main), not tf.data or a callback
 
     @property
     def node(self) -> ast.Call:

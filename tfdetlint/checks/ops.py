@@ -25,7 +25,7 @@ def selected(op: OpApi, call: ResolvedCall) -> bool:
         return False
     if op.pass_ == "layer":
         return not call.in_data_fn and not call.no_gradient
-    return call.gradient or not op.gradient_only
+    return call.gradient or not op.gradient_only or (op.eager and call.eager)
 
 
 def message(op: OpApi, rule: str, determinism: bool, cpu_only: bool) -> tuple[str, str]:
