@@ -266,6 +266,9 @@ class Catalogue:
     weight_makers: re.Pattern[str] | None = None
     # Symbolic model inputs (keras.Input): no trainable weight is upstream of them.
     model_inputs: frozenset[str] = frozenset()
+    # Reads of a built model that train nothing (`model.summary()`, `plot_model(model)`).
+    inspect_methods: frozenset[str] = frozenset()
+    inspect_functions: frozenset[str] = frozenset()
 
     def canonical(self, name: str) -> str:
         """Rewrite a resolved dotted name to its canonical spelling (names.toml)."""
@@ -494,6 +497,8 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
         instance_calls=frozenset(name.removesuffix(".__call__") for name in op_table if name.endswith(".__call__")),
         weight_makers=re.compile(gradient["weight_makers"]) if gradient.get("weight_makers") else None,
         model_inputs=frozenset(gradient.get("inputs", [])),
+        inspect_methods=frozenset(gradient.get("inspect_methods", [])),
+        inspect_functions=frozenset(gradient.get("inspect_functions", [])),
     )
     return catalogue
 

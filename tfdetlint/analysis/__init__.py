@@ -63,7 +63,7 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
     once = order.runs_once()
     for call in calls:
         call.runs_once = not call.site.in_loop and model.symbols.event_scope(call.site.scope) in once
-    Contexts(model.resolver, model.graph, catalogue).mark(calls, order.seeded_scopes)
+    Contexts(model.resolver, model.graph, catalogue, tree).mark(calls, order.seeded_scopes)
     test_reason = test_module_reason(model.resolver, catalogue, path, notebook)
     is_test = test_reason is not None
     if is_test:

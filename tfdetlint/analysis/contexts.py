@@ -18,7 +18,9 @@ _MAX_SLICE = 200  # bound on the def-use walk from a gradient sink back to the o
 
 
 class Contexts:
-    def __init__(self, resolver: Resolver, graph: CallGraph, catalogue: Catalogue) -> None:
+    def __init__(self, resolver: Resolver, graph: CallGraph, catalogue: Catalogue,
+                 module: ast.Module | None = None) -> None:
+        self.module = module  # the parsed module, to follow module-level models forward
         self.r = resolver
         self.g = graph
         self.c = catalogue
@@ -48,7 +50,8 @@ class Contexts:
         for call in calls:
             application = applied.get(id(call.node))
             if application is not None:
-                call.no_gradient = self._only_model_inputs(application.node, application.scope)
+                call.no_gradient = self._only_model_inputs(application.node, application.scope) \
+                    or (application.module_level and self._never_trained(application.node))
             scope = call.site.scope
             call.in_data_fn = scope in data_scopes
             mapped_by = parallel_of.get(scope)
@@ -207,6 +210,40 @@ class Contexts:
                 return False
         return True
 
+    def _never_trained(self, application: ast.Call) -> bool:
+        """A layer applied at module level whose output, followed through the module's later
+        statements, only builds models that are summarised, plotted or run for inference: no
+        gradient runs through it. Anything else that reads it (``fit``, ``compile``, a function,
+        a loop) may train it."""
+        if self.module is None:
+            return False
+        body = self.module.body
+        index = next((i for i, stmt in enumerate(body)
+                      if stmt.lineno <= application.lineno <= (stmt.end_lineno or stmt.lineno)), None)
+        first = body[index] if index is not None else None
+        if index is None or not isinstance(first, ast.Assign):
+            return False
+        carried = _assigned_names(first)
+        if carried is None:
+            return False
+        for stmt in body[index + 1:]:
+            reads = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            if isinstance(stmt, ast.Assign) and (targets := _assigned_names(stmt)) is not None:
+                carried = carried | targets if reads & carried else carried - targets
+            elif reads & carried and not self._inspects(stmt, carried):
+                return False
+        return True
+
+    def _inspects(self, stmt: ast.stmt, carried: set[str]) -> bool:
+        """``model.summary()``, ``print(model)``, ``plot_model(model)``: reads that train nothing."""
+        if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+            return False
+        func = stmt.value.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in carried:
+            return func.attr in self.c.inspect_methods
+        name = self.r.value_of(func, 0).qname
+        return name in self.c.inspect_functions
+
     # ---- seeded scopes
     def _in_seeding_scope(self, call: ResolvedCall) -> bool:
         """Inside ``with DeterministicRandomTestTool().scope():`` every random op is seeded by the tool."""
@@ -226,3 +263,15 @@ def _parallel_calls_given(node: ast.Call, param: str, pos: int) -> bool:
         value = node.args[pos]
         return not (isinstance(value, ast.Constant) and value.value is None)
     return False
+
+
+def _assigned_names(stmt: ast.Assign) -> set[str] | None:
+    """The plain names an assignment binds (``x = ...``, ``a, b = ...``); None for other targets."""
+    names: set[str] = set()
+    for target in stmt.targets:
+        parts = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
+        for part in parts:
+            if not isinstance(part, ast.Name):
+                return None
+            names.add(part.id)
+    return names
