@@ -269,6 +269,9 @@ class Catalogue:
     # Reads of a built model that train nothing (`model.summary()`, `plot_model(model)`).
     inspect_methods: frozenset[str] = frozenset()
     inspect_functions: frozenset[str] = frozenset()
+    # Argument and field names that make a value a seed; namedtuple constructors (seeds.toml [entropy]).
+    seed_destinations: re.Pattern[str] | None = None
+    named_tuples: frozenset[str] = frozenset()
 
     def canonical(self, name: str) -> str:
         """Rewrite a resolved dotted name to its canonical spelling (names.toml)."""
@@ -499,6 +502,8 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
         model_inputs=frozenset(gradient.get("inputs", [])),
         inspect_methods=frozenset(gradient.get("inspect_methods", [])),
         inspect_functions=frozenset(gradient.get("inspect_functions", [])),
+        seed_destinations=re.compile(seeds["entropy"]["destinations"]) if "destinations" in seeds["entropy"] else None,
+        named_tuples=frozenset(seeds["entropy"].get("named_tuples", [])),
     )
     return catalogue
 

@@ -156,3 +156,37 @@ shown = contrast(picture)
 ds = tf.data.Dataset.from_tensor_slices(pictures).map(parse)
 """
     assert lines(code, "TFD202", "show.py") == [5]
+
+
+def test_a_driver_that_builds_and_trains_is_not_all_model_code() -> None:
+    driver = """
+import tensorflow as tf
+import keras
+
+def shrink(images):
+    return tf.image.resize(images, [8, 8], method="nearest")
+
+def main():
+    images = shrink(load())
+    model = keras.Sequential([keras.layers.Dense(3)])
+    model.fit(images, labels)
+
+if __name__ == "__main__":
+    main()
+"""
+    assert lines(driver, "TFD202", "train.py") == []
+
+
+def test_a_builder_s_helpers_are_model_code() -> None:
+    helper = """
+import keras
+import tensorflow as tf
+
+def up(x):
+    return tf.image.resize(x, [8, 8], method="nearest")
+
+def build_head(x):
+    x = keras.layers.Conv2D(4, 3)(x)
+    return up(x)
+"""
+    assert lines(helper, "TFD202") == [6]

@@ -144,7 +144,17 @@ class Contexts:
                      and self.g.runs_now(site, None) in makers]
             if built:
                 feeding |= self._connected(by_scope.get(scope.id, []), built, scope.id)
-        return makers, feeding
+        # A program's driver (its main, a function that also trains) builds the model and
+        # prepares the data: what it runs is not all model code.
+        drivers = {c.site.scope for c in calls if self._drives_training(c)}
+        main = self.g.module_main()
+        return makers - drivers - {main}, feeding
+
+    def _drives_training(self, call: ResolvedCall) -> bool:
+        leaf = call.api.rsplit(".", 1)[-1]
+        return (call.api in self.c.training_methods or call.api in self.c.training_functions
+                or call.api == self.c.session_run or call.api in self.c.gradient_sinks
+                or leaf in self.c.training_duck_methods or leaf in self.c.gradient_sink_methods)
 
     def _connected(self, calls: list[ResolvedCall], built: list[ast.Call], scope: int) -> set[int]:
         """Calls whose argument was assigned from a builder call, or whose value is handed to one."""

@@ -426,9 +426,15 @@ class Resolver:
                 return self.made_by(binding.value, binding.value_scope, depth + 1)
         elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
             class_id = self.enclosing_class(scope)
-            assigned = self.scopes[class_id].self_attrs.get(expr.attr, []) if class_id is not None else []
+            if class_id is None:
+                return None
+            assigned = self.scopes[class_id].self_attrs.get(expr.attr, [])
             if len(assigned) == 1:
                 return self.made_by(assigned[0][0], assigned[0][1], depth + 1)
+            # a class attribute (``_State = namedtuple(...)`` in the class body)
+            in_body = self.scopes[class_id].bindings.get(expr.attr, [])
+            if not assigned and len(in_body) == 1 and in_body[0].kind == "value" and in_body[0].value is not None:
+                return self.made_by(in_body[0].value, in_body[0].value_scope or class_id, depth + 1)
         return None
         if isinstance(expr, ast.Call):
             return expr
