@@ -197,7 +197,10 @@ class ValueFacts:
         named = [(k.arg, k.value) for k in call.keywords if k.arg is not None]
         if call.args:
             fields = self._tuple_fields(call.func, scope)
-            named += [(field, arg) for field, arg in zip(fields, call.args) if not isinstance(arg, ast.Starred)]
+            for field, arg in zip(fields, call.args, strict=False):  # more arguments than fields: a TypeError
+                if isinstance(arg, ast.Starred):
+                    break  # the positions after *args are unknown
+                named.append((field, arg))
         return named
 
     def _tuple_fields(self, func: ast.expr, scope: int) -> list[str]:
