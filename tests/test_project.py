@@ -189,3 +189,13 @@ def test_flake8_and_pre_commit_style_single_file_runs_use_the_project_index(tmp_
     assert "Keras 3 follows Python's seed, not TF's" in flake8.stdout
     cli = codes([tmp_path / "train.py"], tmp_path)
     assert [(line, code) for _, line, code in cli] == [(11, "TFD102"), (11, "TFD501")]
+
+
+def test_helper_class_seeding_a_generator_from_its_none_default(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "sampling.py": "import numpy as np\n\nclass Sampler:\n    def __init__(self, chunks, seed=None):\n"
+                       "        self.rs = np.random.RandomState(seed=seed)\n",
+        "train.py": "from sampling import Sampler\n\nplain = Sampler(chunks)\nseeded = Sampler(chunks, seed=1)\n"
+                    "positional = Sampler(chunks, 2)\n",
+    })
+    assert [c for c in codes([tmp_path / "train.py"], tmp_path) if c[2] == "TFD105"] == [("train.py", 3, "TFD105")]

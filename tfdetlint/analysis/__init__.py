@@ -14,8 +14,8 @@ from pathlib import Path
 from tfdetlint.analysis import keras
 from tfdetlint.analysis.callgraph import CallGraph
 from tfdetlint.analysis.contexts import Contexts
-from tfdetlint.analysis.effects import Effect, Randomness
-from tfdetlint.analysis.model import LAST, FileFacts, ResolvedCall, State, report_pos
+from tfdetlint.analysis.effects import Effect, Randomness, SeedParameter
+from tfdetlint.analysis.model import LAST, FileFacts, ResolvedCall, State, report_pos, terminal_name
 from tfdetlint.analysis.order import ProgramOrder
 from tfdetlint.analysis.randomness import is_stateful, unseeded_domain
 from tfdetlint.analysis.resolve import Resolver
@@ -29,6 +29,7 @@ from tfdetlint.analysis.script import (
 )
 from tfdetlint.analysis.symbols import SymbolTable, build_symbols
 from tfdetlint.analysis.values import ValueFacts
+from tfdetlint.arguments import argument, is_none
 from tfdetlint.catalogue import Catalogue
 from tfdetlint.project import MODULE_MAIN, MODULE_TOP, ProjectIndex
 
@@ -90,6 +91,7 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
                        and (target := model.graph.runs_now(c.site, c)) is not None
                        and isinstance(node := model.symbols.scopes[target].node, (ast.FunctionDef, ast.AsyncFunctionDef))),
                       None)
+    seed_defaults = _seed_defaults(model, order, catalogue, Path(path).name)
     hint = project.keras_hint(path) if project is not None else None
     version, keras_reason = keras.infer(model.symbols, keras_version, hint)
     return FileFacts(
@@ -111,7 +113,27 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
         call_nodes=[site.node for site in model.symbols.sites],
         assigns=model.symbols.assigns,
         set_displays=model.symbols.set_displays,
+        seed_defaults=seed_defaults,
     )
+
+
+def _seed_defaults(model: ModuleModel, order: ProgramOrder, catalogue: Catalogue,
+                   file: str) -> list[tuple[ast.Call, str, SeedParameter]]:
+    """Calls of local or project code whose None-default parameter seeds a generator from
+    entropy: (call, the callee as named, the parameter)."""
+    found = [(call.node, effect.name, param) for call, effect in order.draws for param in effect.seed_params]
+    memo: dict[int, tuple[SeedParameter, ...]] = {}
+    for site in model.symbols.sites:
+        if model.resolver.resolve_call(site) is not None:
+            continue
+        target = model.graph.runs_now(site, None)
+        if target is None or model.symbols.scopes[target].kind != "function":
+            continue
+        if target not in memo:
+            memo[target] = entropy_parameters(model, target, catalogue, file)
+        name = terminal_name(site.node.func) or model.symbols.scopes[target].name
+        found += [(site.node, name, param) for param in memo[target]]
+    return found
 
 
 def _run_at_top(model: ModuleModel) -> set[int]:
@@ -154,10 +176,40 @@ def summarise_function(model: ModuleModel, function: str, path: str, project: Pr
     trains = order.randomness([(training[0], "training")])[0] if training else None
     trains_text = f"`{trains.api}` at {trains.where}" if trains else next(
         (e.trains for _, e in order.draws if e.trains), None)
-    if not state.seeds and not state.determinism and not draws and not stateful and not trains_text:
+    seed_params = entropy_parameters(model, entry, catalogue, Path(path).name)
+    if not state.seeds and not state.determinism and not draws and not stateful and not trains_text \
+            and not seed_params:
         return None
     entropy = next(iter(order.entropy_seeds), None)
-    return Effect(function, path, state.seeds, state.determinism, entropy, draws[:8], stateful[:8], trains_text)
+    return Effect(function, path, state.seeds, state.determinism, entropy, draws[:8], stateful[:8], trains_text,
+                  seed_params)
+
+
+def entropy_parameters(model: ModuleModel, entry: int, catalogue: Catalogue, file: str) -> tuple[SeedParameter, ...]:
+    """Parameters of a function (or ``__init__``) that default to None and are the seed of a
+    generator no global seed controls, created in its body (``RandomState(seed)``)."""
+    node = model.symbols.scopes[entry].node
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return ()
+    positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+    defaults = dict(zip(positional[len(positional) - len(node.args.defaults):], node.args.defaults, strict=True))
+    defaults |= {a.arg: d for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True) if d is not None}
+    is_method = model.symbols.scopes[entry].parent is not None \
+        and model.symbols.scopes[model.symbols.scopes[entry].parent or 0].kind == "class"
+    offset = 1 if is_method and positional else 0
+    found: list[SeedParameter] = []
+    for site in model.symbols.sites:
+        resolved = model.resolver.resolve_call(site) if site.scope == entry else None
+        if resolved is None:
+            continue
+        for api in catalogue.random_apis.get(resolved.api, ()):
+            if api.domain != "none" or not api.rule or api.seed is None:
+                continue
+            seed = argument(site.node, api.seed, api.seed_pos)
+            if isinstance(seed, ast.Name) and seed.id in defaults and is_none(defaults[seed.id]):
+                position = positional.index(seed.id) - offset if seed.id in positional else None
+                found.append(SeedParameter(seed.id, position, api.name, f"{file}:{site.node.lineno}"))
+    return tuple(found)
 
 
 def _summarise_import(model: ModuleModel, path: str, project: ProjectIndex, depth: int, *,

@@ -24,6 +24,18 @@ class Randomness:
 
 
 @dataclass(frozen=True)
+class SeedParameter:
+    """A parameter, None by default, that a helper hands to a generator no global seed controls
+    (``def __init__(self, seed=None): self.rs = np.random.RandomState(seed)``): a call leaving it
+    out creates the generator from OS entropy."""
+
+    name: str
+    position: int | None  # its position in a call (``self`` not counted), None for keyword-only
+    api: str  # the generator it seeds
+    where: str  # "file.py:LINE" of the generator's creation
+
+
+@dataclass(frozen=True)
 class Effect:
     """What calling something does to the program's random state."""
 
@@ -35,6 +47,7 @@ class Effect:
     randomness: tuple[Randomness, ...] = ()  # unseeded draws inside it (project helpers only)
     stateful: tuple[Randomness, ...] = ()  # draws from per-process random state, seeded or not (TFD404)
     trains: str | None = None  # "api at file:line" of the training it runs without op determinism (TFD502)
+    seed_params: tuple[SeedParameter, ...] = ()  # parameters left None seed a generator from entropy (TFD105)
 
     @property
     def changes_state(self) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from tfdetlint.analysis.effects import Effect
+    from tfdetlint.analysis.effects import Effect, SeedParameter
     from tfdetlint.analysis.values import ValueFacts
 
 Pos = tuple[int, int]
@@ -198,6 +198,8 @@ class FileFacts:
     set_displays: list[ast.Set | ast.SetComp] = field(default_factory=list)
     # the function absl's app.run runs once flags are parsed (where FLAGS.seed can be read)
     flags_main: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+    # calls of local or project code whose None-default parameter seeds a generator from entropy (TFD105)
+    seed_defaults: list[tuple[ast.Call, str, SeedParameter]] = field(default_factory=list)
 
 
 def report_pos(node: ast.Call) -> Pos:

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
 from tfdetlint.analysis.model import terminal_name
 from tfdetlint.analysis.randomness import applies, is_unseeded, op_seed
-from tfdetlint.arguments import argument, source_text
+from tfdetlint.arguments import argument, is_none, source_text
 from tfdetlint.catalogue import Catalogue, RandomApi
-from tfdetlint.checks import RawFinding, at_call, fitting, named, shorter
+from tfdetlint.checks import RawFinding, at_call, brief, fitting, named, shorter, shown
 from tfdetlint.checks.domains import SEED_CALLS, advice, covered, describe, helper_note
 
 
@@ -96,6 +96,15 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
             message, remedy = _message(entry, call, facts)
             yield at_call(node, pos, entry.rule, message, entry.name, _args(node, entry), remedy)
             break
+    for node, name, param in facts.seed_defaults:
+        given = argument(node, param.name, param.position)
+        if given is None or (isinstance(given, ast.expr) and is_none(given)):
+            yield at_call(node, report_pos(node), "TFD105",
+                          fitting(f"`{name}()` leaves `{param.name}` None: its `{shown(param.api)}` ({param.where}) "
+                                  "is seeded from OS entropy",
+                                  f"`{name}()` leaves `{param.name}` None: its `{brief(param.api)}` is seeded from OS "
+                                  "entropy"),
+                          param.api, help=f"pass {param.name}=SEED: {param.api} with seed None reads OS entropy")
     # A seed by name (`seed=` of any call, a namedtuple's `seeds` field) computed from the clock.
     for node, seed, source in facts.values.clock_seeds():
         if id(node) not in from_clock:
