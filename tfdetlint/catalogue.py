@@ -269,6 +269,8 @@ class Catalogue:
     # Reads of a built model that train nothing (`model.summary()`, `plot_model(model)`).
     inspect_methods: frozenset[str] = frozenset()
     inspect_functions: frozenset[str] = frozenset()
+    # Call names that say a file may train or differentiate (types.toml [training] evidence).
+    gradient_evidence: frozenset[str] = frozenset()
     # Argument and field names that make a value a seed; namedtuple constructors (seeds.toml [entropy]).
     seed_destinations: re.Pattern[str] | None = None
     named_tuples: frozenset[str] = frozenset()
@@ -504,6 +506,7 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
         inspect_functions=frozenset(gradient.get("inspect_functions", [])),
         seed_destinations=re.compile(seeds["entropy"]["destinations"]) if "destinations" in seeds["entropy"] else None,
         named_tuples=frozenset(seeds["entropy"].get("named_tuples", [])),
+        gradient_evidence=frozenset(training.get("evidence", [])),
     )
     return catalogue
 

@@ -190,3 +190,52 @@ def build_head(x):
     return up(x)
 """
     assert lines(helper, "TFD202") == [6]
+
+
+# ---- programs that never run a backward pass
+EXPORT = """
+import tensorflow.compat.v1 as tf
+
+def head(x, positions):
+    with tf.variable_scope("head"):
+        return tf.gather(tf.layers.dense(x, 8), positions)
+
+def main(_):
+    out = head(features, positions)
+    tf.saved_model.simple_save(session, "export", {"x": features}, {"y": out})
+
+if __name__ == "__main__":
+    tf.app.run()
+"""
+
+
+def test_a_script_that_never_trains_takes_no_gradient() -> None:
+    assert lines(EXPORT, "TFD201", "export.py") == []
+
+
+def test_the_same_script_with_a_training_step_does() -> None:
+    trains = EXPORT.replace('    tf.saved_model', '    tf.train.AdamOptimizer().minimize(tf.reduce_sum(out))\n    tf.saved_model')
+    assert lines(trains, "TFD201", "export.py") == [6]
+
+
+def test_a_library_s_model_code_is_trained_by_its_callers() -> None:
+    library = EXPORT.split("def main")[0]
+    assert lines(library, "TFD201", "heads.py") == []  # TFD201 is a script rule
+    nearest = library.replace("tf.gather(tf.layers.dense(x, 8), positions)",
+                              "tf.image.resize_nearest_neighbor(tf.layers.dense(x, 8), positions)")
+    assert lines(nearest, "TFD202", "heads.py") == [6]
+
+
+def test_a_layer_the_script_does_not_run_is_still_model_code() -> None:
+    dual_use = """
+import tensorflow as tf
+import keras
+
+class Up(keras.layers.Layer):
+    def call(self, x):
+        return tf.image.resize(x, [16, 16], method="nearest")
+
+if __name__ == "__main__":
+    print("demo")
+"""
+    assert lines(dual_use, "TFD202", "blocks.py") == [7]

@@ -15,7 +15,7 @@ from tfdetlint.analysis import keras
 from tfdetlint.analysis.callgraph import CallGraph
 from tfdetlint.analysis.contexts import Contexts
 from tfdetlint.analysis.effects import Effect, Randomness, SeedParameter
-from tfdetlint.analysis.model import LAST, FileFacts, ResolvedCall, State, report_pos, terminal_name
+from tfdetlint.analysis.model import LAST, CallSite, FileFacts, ResolvedCall, State, report_pos, terminal_name
 from tfdetlint.analysis.order import ProgramOrder
 from tfdetlint.analysis.randomness import is_stateful, unseeded_domain
 from tfdetlint.analysis.resolve import Resolver
@@ -64,6 +64,7 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
     once = order.runs_once()
     for call in calls:
         call.runs_once = not call.site.in_loop and model.symbols.event_scope(call.site.scope) in once
+        call.from_top = model.symbols.event_scope(call.site.scope) in order.reached_from_top
     Contexts(model.resolver, model.graph, catalogue, tree).mark(calls, order.seeded_scopes)
     test_reason = test_module_reason(model.resolver, catalogue, path, notebook)
     is_test = test_reason is not None
@@ -114,7 +115,17 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
         assigns=model.symbols.assigns,
         set_displays=model.symbols.set_displays,
         seed_defaults=seed_defaults,
+        takes_gradients=any(effect.trains for _, effect in order.draws)
+        or _takes_gradients(calls, model.symbols.sites, catalogue),
     )
+
+
+def _takes_gradients(calls: list[ResolvedCall], sites: list[CallSite], catalogue: Catalogue) -> bool:
+    """Whether the file may run a backward pass: a training call, a train op, or any call named
+    like one (``trainer.fit()``, ``tape.gradient``) on a receiver the analysis cannot type."""
+    if builds_train_op(calls, catalogue) or any(is_training_call(c, catalogue) for c in calls):
+        return True
+    return any(terminal_name(site.node.func) in catalogue.gradient_evidence for site in sites)
 
 
 def _seed_defaults(model: ModuleModel, order: ProgramOrder, catalogue: Catalogue,

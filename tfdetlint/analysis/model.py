@@ -153,6 +153,7 @@ class ResolvedCall:
     made_by: ast.Call | None = None  # for ``X.__call__``: the constructor call that made the object
     no_gradient: bool = False  # a layer no gradient runs through (nothing trainable upstream, never trained)
     eager: bool = False  # the module's own code runs it directly (top level, main), not tf.data or a callback
+    from_top: bool = False  # the module's own run reaches it (its top level, main, callbacks they hand over)
 
     @property
     def node(self) -> ast.Call:
@@ -198,6 +199,8 @@ class FileFacts:
     set_displays: list[ast.Set | ast.SetComp] = field(default_factory=list)
     # the function absl's app.run runs once flags are parsed (where FLAGS.seed can be read)
     flags_main: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+    # whether anything in the file may train or take a gradient (fit, minimize, tape.gradient ...)
+    takes_gradients: bool = True
     # calls of local or project code whose None-default parameter seeds a generator from entropy (TFD105)
     seed_defaults: list[tuple[ast.Call, str, SeedParameter]] = field(default_factory=list)
 

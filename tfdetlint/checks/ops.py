@@ -15,8 +15,9 @@ from tfdetlint.catalogue import Catalogue, OpApi
 from tfdetlint.checks import RawFinding, at_call, fitting, shorter, shown
 
 
-def selected(op: OpApi, call: ResolvedCall) -> bool:
-    """Whether this entry describes this call (method='nearest', weights given ...)."""
+def selected(op: OpApi, call: ResolvedCall, backward: bool = True) -> bool:
+    """Whether this entry describes this call (method='nearest', weights given ...).
+    ``backward``: whether the program may run a backward pass at all."""
     # A call of an object (a loss object) reads the arguments its constructor was given.
     node = call.made_by if call.made_by is not None else call.node
     if any(matches(node, c) is False for c in op.when):
@@ -24,8 +25,8 @@ def selected(op: OpApi, call: ResolvedCall) -> bool:
     if any(matches(node, c) for c in op.unless):
         return False
     if op.pass_ == "layer":
-        return not call.in_data_fn and not call.no_gradient
-    return call.gradient or not op.gradient_only or (op.eager and call.eager)
+        return backward and not call.in_data_fn and not call.no_gradient
+    return (backward and call.gradient) or not op.gradient_only or (op.eager and call.eager)
 
 
 def message(op: OpApi, rule: str, determinism: bool, cpu_only: bool) -> tuple[str, str]:
@@ -64,8 +65,12 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
     for call in facts.calls:
         if call.in_test:
             continue  # a test run is not a training run
+        # What a script that neither trains nor takes a gradient runs (it exports, evaluates or
+        # summarises a model) has no backward pass; code it does not run (a Layer importers
+        # train) and a library's model code are differentiated by their callers.
+        backward = facts.takes_gradients or not facts.is_script or not call.from_top
         for op in catalogue.ops.get(call.api, ()):
-            if not selected(op, call):
+            if not selected(op, call, backward):
                 continue
             cpu_only = call.in_data_fn
             rule = op.rule_for(cpu_only)
