@@ -15,7 +15,15 @@ from tfdetlint.analysis import keras
 from tfdetlint.analysis.callgraph import CallGraph
 from tfdetlint.analysis.contexts import Contexts
 from tfdetlint.analysis.effects import Effect, Randomness, SeedParameter
-from tfdetlint.analysis.model import LAST, CallSite, FileFacts, ResolvedCall, State, report_pos, terminal_name
+from tfdetlint.analysis.model import (
+    LAST,
+    CallSite,
+    FileFacts,
+    ResolvedCall,
+    State,
+    report_pos,
+    terminal_name,
+)
 from tfdetlint.analysis.order import ProgramOrder
 from tfdetlint.analysis.randomness import is_stateful, unseeded_domain
 from tfdetlint.analysis.resolve import Resolver
