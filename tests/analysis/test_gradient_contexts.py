@@ -239,3 +239,22 @@ if __name__ == "__main__":
     print("demo")
 """
     assert lines(dual_use, "TFD202", "blocks.py") == [7]
+
+
+def test_a_model_class_with_a_demo_main_is_still_model_code() -> None:
+    demo = """
+import tensorflow as tf
+from tensorflow.keras import layers
+
+class Neck(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.up = layers.UpSampling2D(size=(2, 2))
+
+    def call(self, x):
+        return self.up(x)
+
+if __name__ == "__main__":
+    print(Neck()(tf.zeros((1, 4, 4, 8))).shape)
+"""
+    assert lines(demo, "TFD202", "neck.py") == [8]

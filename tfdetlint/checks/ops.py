@@ -61,22 +61,29 @@ def message(op: OpApi, rule: str, determinism: bool, cpu_only: bool) -> tuple[st
             "call tf.config.experimental.enable_op_determinism() to get a deterministic kernel")
 
 
+def backward_may_run(facts: FileFacts, call: ResolvedCall, rule: str) -> bool:
+    """Whether a backward pass may run through this call. A script that neither trains nor
+    takes a gradient (it exports, evaluates or summarises a model) runs none. TFD201 asks that
+    script to make its own run deterministic, so nothing it runs counts; the other rules hold
+    anywhere, and the script's classes and functions may be imported and trained elsewhere
+    (a model class with a demo ``__main__``): only its module-level code is exempt."""
+    if facts.takes_gradients or not facts.is_script:
+        return True
+    if rule == "TFD201":
+        return not call.from_top
+    return not call.site.module_level
+
+
 def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
     for call in facts.calls:
         if call.in_test:
             continue  # a test run is not a training run
-        # What a script that neither trains nor takes a gradient runs (it exports, evaluates or
-        # summarises a model) has no backward pass; code it does not run (a Layer importers
-        # train) and a library's model code are differentiated by their callers.
-        backward = facts.takes_gradients or not facts.is_script or not call.from_top
         for op in catalogue.ops.get(call.api, ()):
-            if not selected(op, call, backward):
-                continue
             cpu_only = call.in_data_fn
             rule = op.rule_for(cpu_only)
-            determinism = call.state.determinism
-            if rule is None:
+            if rule is None or not selected(op, call, backward_may_run(facts, call, rule)):
                 continue
+            determinism = call.state.determinism
             if rule == "TFD201" and (determinism or not call.in_script(facts)):
                 continue
             if rule == "TFD204" and not determinism:
