@@ -213,12 +213,14 @@ def entropy_parameters(model: ModuleModel, entry: int, catalogue: Catalogue, fil
     positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
     defaults = dict(zip(positional[len(positional) - len(node.args.defaults):], node.args.defaults, strict=True))
     defaults |= {a.arg: d for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True) if d is not None}
+    if not any(is_none(d) for d in defaults.values()):
+        return ()
     is_method = model.symbols.scopes[entry].parent is not None \
         and model.symbols.scopes[model.symbols.scopes[entry].parent or 0].kind == "class"
     offset = 1 if is_method and positional else 0
     found: list[SeedParameter] = []
-    for site in model.symbols.sites:
-        resolved = model.resolver.resolve_call(site) if site.scope == entry else None
+    for site in (e for e in model.symbols.scopes[entry].events if isinstance(e, CallSite)):
+        resolved = model.resolver.resolve_call(site)
         if resolved is None:
             continue
         for api in catalogue.random_apis.get(resolved.api, ()):

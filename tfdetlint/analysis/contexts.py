@@ -21,6 +21,7 @@ class Contexts:
     def __init__(self, resolver: Resolver, graph: CallGraph, catalogue: Catalogue,
                  module: ast.Module | None = None) -> None:
         self.module = module  # the parsed module, to follow module-level models forward
+        self._assigned: dict[int, str] | None = None  # call -> the name its value is assigned to
         self.r = resolver
         self.g = graph
         self.c = catalogue
@@ -49,7 +50,7 @@ class Contexts:
         applied = {id(site.node.func): site for site in self.r.w.sites if isinstance(site.node.func, ast.Call)}
         for call in calls:
             application = applied.get(id(call.node))
-            if application is not None:
+            if application is not None and call.api in self.c.ops:  # only op rules read it
                 call.no_gradient = self._only_model_inputs(application.node, application.scope) \
                     or (application.module_level and self._never_trained(application.node))
             scope = call.site.scope
@@ -137,13 +138,13 @@ class Contexts:
         by_scope: dict[int, list[ResolvedCall]] = {}
         for call in calls:
             by_scope.setdefault(call.site.scope, []).append(call)
-        for scope in self.scopes:
-            if scope.id in makers or scope.kind != "function":
-                continue
-            built = [site.node for site in self.r.w.sites if site.scope == scope.id
-                     and self.g.runs_now(site, None) in makers]
-            if built:
-                feeding |= self._connected(by_scope.get(scope.id, []), built, scope.id)
+        built: dict[int, list[ast.Call]] = {}
+        for site in self.r.w.sites:
+            if site.scope not in makers and self.scopes[site.scope].kind == "function" \
+                    and self.g.runs_now(site, None) in makers:
+                built.setdefault(site.scope, []).append(site.node)
+        for scope_id, nodes in built.items():
+            feeding |= self._connected(by_scope.get(scope_id, []), nodes, scope_id)
         # A program's driver (its main, a function that also trains) builds the model and
         # prepares the data: what it runs is not all model code.
         drivers = {c.site.scope for c in calls if self._drives_training(c)}
@@ -169,18 +170,21 @@ class Contexts:
                     value = binding.value if binding is not None and binding.kind == "value" else None
                     if value is not None and any(id(n) in made for n in ast.walk(value)):
                         found.add(id(call.node))
-            target = self._assigned_name(call.node, scope)
+            target = self._assigned_name(call.node)
             if target is not None and target in handed:
                 found.add(id(call.node))
         return found
 
-    def _assigned_name(self, node: ast.Call, scope: int) -> str | None:
+    def _assigned_name(self, node: ast.Call) -> str | None:
         """The name a call's value is assigned to (``x = tf.cast(resize(x), ...)`` counts too)."""
-        for assign in self.r.w.assigns:
-            if len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name) \
-                    and any(n is node for n in ast.walk(assign.value)):
-                return assign.targets[0].id
-        return None
+        if self._assigned is None:
+            self._assigned = {}
+            for assign in self.r.w.assigns:
+                if len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name):
+                    for inner in ast.walk(assign.value):
+                        if isinstance(inner, ast.Call):
+                            self._assigned.setdefault(id(inner), assign.targets[0].id)
+        return self._assigned.get(id(node))
 
     def _gradient_slices(self, calls: list[ResolvedCall]) -> set[int]:
         """Calls whose results flow, through assignments in one scope, into a gradient sink
