@@ -1,3 +1,3 @@
-from tfdetlint.cli import main
+from tfdetlint.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -12,7 +12,9 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tfdetlint import __version__
 from tfdetlint.config import ConfigError
@@ -97,14 +99,17 @@ class Cache:
         return found if all(map(_well_typed, found)) else None
 
     def put(self, key: str, findings: list[Finding], dependencies: dict[str, str] | None = None) -> None:
-        entry = self._entry(key)
+        self.write(self._entry(key), {
+            "findings": [{k: v for k, v in f.to_json().items() if k != "path"} for f in findings],
+            "deps": dependencies or {},
+        })
+
+    def write(self, entry: Path, data: object) -> None:
+        """Write one entry atomically; a cache that cannot be written only costs speed."""
         try:
             self._prepare()
             entry.parent.mkdir(parents=True, exist_ok=True)
-            payload = json.dumps({
-                "findings": [{k: v for k, v in f.to_json().items() if k != "path"} for f in findings],
-                "deps": dependencies or {},
-            })
+            payload = json.dumps(data)
             fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -115,7 +120,7 @@ class Cache:
                     os.unlink(tmp)
                 raise
         except OSError:
-            pass  # a cache that cannot be written only costs speed
+            pass
 
     def check_directory(self) -> None:
         """Refuse a folder that exists, is not empty and is not a cache (no CACHEDIR.TAG).
@@ -147,3 +152,43 @@ class Cache:
             with contextlib.suppress(OSError):
                 gitignore.write_text("*\n", encoding="ascii")
         self._ready = True
+
+
+Encode = Callable[[Any], Any]
+Decode = Callable[[Any], Any]
+
+
+class SummaryCache:
+    """Summaries of the project's helper functions (what calling one does to the random state),
+    kept beside the findings. The workers of a run and later runs share them, so a project
+    module is parsed and summarised once, not once per process and per run. An entry names the
+    files its summary read, with their digests; the index uses it only while they all match."""
+
+    def __init__(self, cache: Cache, context: str, encode: Encode, decode: Decode) -> None:
+        self.cache = cache
+        self.context = context.encode()
+        self.encode = encode
+        self.decode = decode
+
+    def _entry(self, path: Path, function: str) -> Path:
+        key = hashlib.blake2b(self.cache.salt, digest_size=20)
+        for part in (self.context, str(path).encode("utf-8", "surrogatepass"), function.encode()):
+            key.update(b"\0")
+            key.update(part)
+        name = key.hexdigest()
+        return self.cache.directory / "summaries-v1" / name[:2] / f"{name[2:]}.json"
+
+    def load(self, path: Path, function: str) -> tuple[Any, dict[str, str]] | None:
+        """The stored summary and the files it read (path -> digest), not yet checked against
+        the files as they are now; None when absent or damaged."""
+        try:
+            data = json.loads(self._entry(path, function).read_bytes())
+            files = data["files"]
+            if not (isinstance(files, dict) and all(isinstance(v, str) for v in files.values())):
+                return None
+            return self.decode(data["summary"]), files
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+    def save(self, path: Path, function: str, summary: Any, files: dict[str, str]) -> None:
+        self.cache.write(self._entry(path, function), {"summary": self.encode(summary), "files": files})

@@ -46,6 +46,9 @@ class Rule:
         return int(self.code[3])
 
 
+Rules = Mapping[str, Rule]  # rule code -> its metadata (rules.toml)
+
+
 @dataclass(frozen=True)
 class ArgCondition:
     """``param`` matches ``pattern`` (``"*"``: merely given); ``pos`` if it may come positionally."""
@@ -258,6 +261,7 @@ class Catalogue:
     gradient_sink_methods: frozenset[str]
     digest: str
     _canonical: dict[str, str] = field(default_factory=dict, repr=False)  # memo of canonical()
+    _constructed: dict[str, str | None] = field(default_factory=dict, repr=False)  # memo of type_of_constructor()
     environment: EnvironmentApis = EnvironmentApis()
     shapes: Mapping[str, Shape] = field(default_factory=dict)
     # Constructors whose objects' calls the catalogue lists as ``X.__call__`` (a loss object).
@@ -294,6 +298,11 @@ class Catalogue:
         return name in registry_for(self).known
 
     def type_of_constructor(self, name: str) -> str | None:
+        if name not in self._constructed:
+            self._constructed[name] = self._type_of_constructor(name)
+        return self._constructed[name]
+
+    def _type_of_constructor(self, name: str) -> str | None:
         found = self.constructor_types.get(name)
         if found:
             return found
@@ -382,11 +391,20 @@ def catalogue_digest(directory: str | None = None) -> str:
     return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
 
 
+def load_rules(directory: str | None = None) -> Rules:
+    """The rules' metadata, read from rules.toml alone: what selectors and reporters need, so a
+    run whose files all came from the cache never parses the API catalogue."""
+    return _rules_in(str(Path(directory) if directory else rules_dir()))
+
+
 @cache
+def _rules_in(base: str) -> Rules:
+    return {code: Rule(code, t["name"], t["summary"], t["severity"], t["scope"], t["fix"])
+            for code, t in _load_toml(Path(base) / "rules.toml").items()}
+
+
 def rule_codes(directory: str | None = None) -> frozenset[str]:
-    """The rule codes, read from rules.toml alone (selectors are checked before any analysis)."""
-    base = Path(directory) if directory else rules_dir()
-    return frozenset(_load_toml(base / "rules.toml"))
+    return frozenset(load_rules(directory))
 
 
 @lru_cache(maxsize=1)
@@ -394,7 +412,6 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
     base = Path(directory) if directory else rules_dir()
     api_dir = base / "apis"
     digest = catalogue_digest(directory)
-    rules_data = _load_toml(base / "rules.toml")
     names = _load_toml(api_dir / "names.toml")
     seeds = _load_toml(api_dir / "seeds.toml")
     rng = _load_toml(api_dir / "rng.toml")
@@ -404,10 +421,7 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
     types = _load_toml(api_dir / "types.toml")
     environment = _load_toml(api_dir / "environment.toml")
 
-    rules = {
-        code: Rule(code, t["name"], t["summary"], t["severity"], t["scope"], t["fix"])
-        for code, t in rules_data.items()
-    }
+    rules = dict(load_rules(directory))
     rewrites = tuple(sorted(names["rewrite"].items(), key=lambda kv: -len(kv[0])))
     random_apis = _group(_random_apis([*rng.get("api", []), *shuffle.get("api", [])]))
     consumer_entries = {n: Consumer(n, c["domain"], tuple(c.get("initializers", ())))

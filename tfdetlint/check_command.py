@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from tfdetlint.catalogue import Catalogue, load_catalogue
+from tfdetlint.catalogue import Rules, load_rules
 from tfdetlint.config import Configurations, Settings, check_selectors
 from tfdetlint.findings import Finding
 from tfdetlint.linking import link_related
@@ -254,6 +254,7 @@ def wants_scopes(args: argparse.Namespace) -> bool:
 def read_stdin(args: argparse.Namespace, configs: Configurations, settings: Settings) -> Collected:
     from tfdetlint.discovery import force_excluded
     from tfdetlint.engine import analyse
+    from tfdetlint.orchestrate import open_cache
     from tfdetlint.project import project_roots
     from tfdetlint.runner import options_for, project_index
 
@@ -263,7 +264,9 @@ def read_stdin(args: argparse.Namespace, configs: Configurations, settings: Sett
     if args.stdin_filename is not None and own.force_exclude and force_excluded(Path(name), own):
         return Collected([], sources={name: raw})
     roots = project_roots([Path(name).parent], settings.root if settings.config_file else None)
-    analysis = analyse(raw, name, options_for(Path(name), own), project_index(settings, roots))
+    # The buffer itself is not cached (it is unsaved work), but the project's summaries are.
+    cache = None if args.no_cache else open_cache(settings)
+    analysis = analyse(raw, name, options_for(Path(name), own), project_index(settings, roots, cache))
     found = [f for f in analysis.findings if own.is_selected(f.code, Path(name))]
     scopes = {name: analysis.scope} if analysis.scope is not None else {}
     return Collected(sorted(found), scopes, {name: raw})
@@ -321,15 +324,15 @@ def run_check(args: argparse.Namespace, settings: Settings, collect: CollectFn) 
         return _fix(args, settings)
     collected = collect(args, settings)
     findings = link_related(with_help(collected.findings))  # one missing seed: one group
-    catalogue = load_catalogue()
+    rules = load_rules()
     context = ReportContext(color=use_color(args.color, sys.stdout) if args.output_file is None else args.color == "always",
                             scopes=collected.scopes, sources=collected.sources, group_related=args.group_related)
     line_format = args.format in LINE_FORMATS
     with _output(args.output_file) as out:
         if args.statistics:
-            _statistics(findings, catalogue, args.format, out)
+            _statistics(findings, rules, args.format, out)
         else:
-            render_report(args.format, findings, catalogue, out, context)
+            render_report(args.format, findings, rules, out, context)
         if args.show_scope:
             render_scope_notes(context, out if line_format else sys.stderr)
         if args.show_fixes:
@@ -342,13 +345,13 @@ def run_check(args: argparse.Namespace, settings: Settings, collect: CollectFn) 
     return 0 if args.exit_zero or not findings else 1
 
 
-def _statistics(findings: list[Finding], catalogue: Catalogue, fmt: str, out: TextIO) -> None:
+def _statistics(findings: list[Finding], rules: Rules, fmt: str, out: TextIO) -> None:
     """ruff's ``--statistics``: the counts instead of the findings (as JSON for JSON formats)."""
     if fmt in ("json", "json-lines"):
-        json.dump(statistics_rows(findings, catalogue), out, indent=2)
+        json.dump(statistics_rows(findings, rules), out, indent=2)
         out.write("\n")
     else:
-        out.write(statistics(findings, catalogue))
+        out.write(statistics(findings, rules))
 
 
 @contextlib.contextmanager
@@ -479,7 +482,7 @@ def _fix_stdin(args: argparse.Namespace, settings: Settings, collect: CollectFn)
         print(f"tfdetlint: error: {name}: {report.error}", file=sys.stderr)
     remaining = with_help(report.remaining if report.new is not None else collected.findings)
     if not args.fix_only:
-        render_report("concise", remaining, load_catalogue(), sys.stderr)
+        render_report("concise", remaining, load_rules(), sys.stderr)
     if args.exit_non_zero_on_fix and report.new is not None:
         return 1
     if args.fix_only or args.exit_zero:

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from tfdetlint import __version__
 from tfdetlint.catalogue import load_catalogue, rule_doc_path
@@ -227,5 +227,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def entry() -> NoReturn:
+    """The console script: ``main``, then leave without tearing down what the run built.
+
+    A check keeps every module's tree and model alive to the end; the interpreter's own exit
+    (a last cyclic collection, then freeing each object) cost as much as the analysis did:
+    measured on lingvo/core/layers.py, 3.2 -> 1.8 s CPU. Nothing is left to clean up by then
+    (workers joined, cache entries written and renamed), so the output is flushed and the
+    process ends, as mypy does."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

@@ -36,6 +36,7 @@ class Plugin:
     keras_version: ClassVar[str | None] = None
     script_globs: ClassVar[tuple[str, ...]] = ()
     library_globs: ClassVar[tuple[str, ...]] = ()
+    use_cache: ClassVar[bool] = True
     # Settings (or the configuration error) per folder: one pyproject lookup per folder, not per file.
     _settings: ClassVar[dict[Path, Any]] = {}
     _projects: ClassVar[dict[Any, Any]] = {}
@@ -65,6 +66,12 @@ class Plugin:
             help="comma-separated globs of files tfdetlint always treats as scripts",
         )
         option_manager.add_option(
+            "--tfdetlint-no-cache",
+            action="store_true",
+            parse_from_config=True,
+            help="do not keep the project's helper summaries in tfdetlint's cache folder",
+        )
+        option_manager.add_option(
             "--tfdetlint-library-globs",
             parse_from_config=True,
             comma_separated_list=True,
@@ -88,6 +95,7 @@ class Plugin:
                 raise SystemExit(f"flake8: --tfdetlint-keras-version: {exc}") from None
         cls.script_globs = tuple(getattr(options, "tfdetlint_script_globs", None) or ())
         cls.library_globs = tuple(getattr(options, "tfdetlint_library_globs", None) or ())
+        cls.use_cache = not getattr(options, "tfdetlint_no_cache", False)
         cls._settings = {}
         cls._projects = {}
         cls._roots = {}
@@ -123,8 +131,8 @@ class Plugin:
         from tfdetlint.project import settle
 
         project = self._project_for(path, settings, options.keras_version)
+        settle(project.models)  # what earlier files built, before this file makes garbage of its own
         found = check_source(Source(self.filename, text), options, catalogue, project, self.tree)
-        settle(project.models)
         for finding in found:
             # [tool.tfdetlint] select/ignore apply as they do for `tfdetlint check`; flake8's own
             # --select/--ignore/noqa then filter what we yield. (A file that does not parse never
@@ -148,10 +156,25 @@ class Plugin:
             roots = cls._roots[folder] = project_roots([path], settings.root if settings.config_file else None)
         key = (roots, keras_version, settings.seed_functions, settings.determinism_functions)
         if key not in cls._projects:
-            index = project_index(replace(settings, keras_version=keras_version), roots)
+            index = project_index(replace(settings, keras_version=keras_version), roots, cls._cache(settings))
             index.models = cls._models  # one parse and model per module for the whole flake8 run
             cls._projects[key] = index
         return cls._projects[key]
+
+    @classmethod
+    def _cache(cls, settings: Any) -> Any:
+        """The cache folder `tfdetlint check` uses, for the helper summaries: flake8 run again, or
+        on one changed file, then summarises only the helpers that changed. None when switched
+        off or when the folder is not a cache (`tfdetlint check` reports that; flake8 goes on)."""
+        from tfdetlint.config import ConfigError
+        from tfdetlint.orchestrate import open_cache
+
+        if not cls.use_cache:
+            return None
+        try:
+            return open_cache(settings)
+        except ConfigError:
+            return None
 
     @classmethod
     def _settings_for(cls, path: Path) -> Any:

@@ -38,6 +38,8 @@ def caused_by_missing_seed(finding: Finding, catalogue: Catalogue) -> bool:
 def link_related(findings: list[Finding], catalogue: Catalogue | None = None) -> list[Finding]:
     """The findings in the same order, each file's TFD501 with its ``related`` findings and each of
     those with its ``root``."""
+    if not any(f.code == ROOT_RULE for f in findings):
+        return findings  # nothing to link, and a warm run need not load the catalogue
     catalogue = catalogue or load_catalogue()
     linked: dict[int, Finding] = {}  # index in ``findings`` -> the finding with its links
     for indices in _by_file(findings).values():

@@ -46,11 +46,7 @@ def collect_findings(paths: Sequence[Path], settings: Settings, *, configs: Conf
 
     paths = list(paths) or [Path(".")]
     files, problems = find_files(paths, settings, configs.for_folder if configs is not None else None)
-    cache = None
-    if use_cache and not scopes:  # the cache keeps findings, not scopes
-        directory = settings.cache_dir or (settings.root / ".tfdetlint_cache")
-        cache = Cache(directory, salt=catalogue_digest())
-        cache.check_directory()
+    cache = open_cache(settings) if use_cache and not scopes else None  # the cache keeps findings, not scopes
     settings_for = configs.for_path if configs is not None else None
     result = run(files, settings, jobs=jobs, cache=cache, roots=roots_for(paths, settings), project=project,
                  settings_for=settings_for, progress=progress)
@@ -58,6 +54,13 @@ def collect_findings(paths: Sequence[Path], settings: Settings, *, configs: Conf
     own = settings_for or (lambda _path: settings)
     selected = sorted(f for f in found if own(Path(f.path)).is_selected(f.code, Path(f.path)))
     return Collected(selected, result.scopes, digests=dict(result.digests))
+
+
+def open_cache(settings: Settings) -> Cache:
+    """The content cache of these settings (raises ``ConfigError`` for a folder that is not one)."""
+    cache = Cache(settings.cache_dir or (settings.root / ".tfdetlint_cache"), salt=catalogue_digest())
+    cache.check_directory()
+    return cache
 
 
 def index_for(paths: Sequence[Path], settings: Settings) -> ProjectIndex:

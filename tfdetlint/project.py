@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tfdetlint.catalogue import Catalogue
 from tfdetlint.fileio import NotReadable, read_regular
@@ -42,6 +42,15 @@ _KERAS2_DEPENDENCY = re.compile(
     rb"""(?mi)^\s*["']?(?:tf[-_]keras\b|keras\s*(?:<\s*3|[=~]=\s*2)|tensorflow(?:-cpu|-gpu)?\s*(?:[=~]=\s*2\.(?:1[0-5]|\d)\b|<\s*2\.1[0-6]\b|<=\s*2\.1[0-5]\b))"""
 )
 _DEPENDENCY_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "requirements.txt")
+
+
+class SummaryStore(Protocol):
+    """Where summaries outlive the process (the content cache): ``load`` gives a summary and the
+    files it read, with their digests then; the index checks them against the files now."""
+
+    def load(self, path: Path, function: str) -> tuple[Any, dict[str, str]] | None: ...
+
+    def save(self, path: Path, function: str, summary: Any, files: dict[str, str]) -> None: ...
 
 
 _settled = {"models": 0}
@@ -70,6 +79,7 @@ class ProjectIndex:
     determinism_functions: frozenset[str] = frozenset()
     summarise: Summariser | None = None
     model_module: ModelBuilder | None = None
+    store: SummaryStore | None = None
     # each project module parsed and modelled once; indexes of one run may share this dict
     models: dict[Path, Any] = field(default_factory=dict)
     _model_digests: dict[Path, str] = field(default_factory=dict)
@@ -79,6 +89,11 @@ class ProjectIndex:
     _digests: dict[str, str] = field(default_factory=dict)
     _files: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # stat calls are the cost
     _reading: list[set[str]] = field(default_factory=list)  # files read, per summary being computed
+    # the summaries being computed, innermost last, and whether a call cycle cut each short: one
+    # computed while a caller of its was still being computed depends on where the cycle was
+    # entered, so it is not stored
+    _stack: list[tuple[Path, str]] = field(default_factory=list)
+    _cut: list[bool] = field(default_factory=list)
 
     def start_file(self) -> None:
         """Begin collecting the project files the next file's findings depend on."""
@@ -165,17 +180,48 @@ class ProjectIndex:
             self._note(files)
             return effect
         if key in self._busy:
+            head = self._stack.index(key)
+            self._cut[head + 1 :] = [True] * (len(self._cut) - head - 1)
             return None
+        stored = self._stored(path, function)
+        if stored is not None:
+            self._effects[key] = stored
+            self._note(stored[1])
+            return stored[0]
         self._busy.add(key)
         self._reading.append(set())
+        self._stack.append(key)
+        self._cut.append(False)
         try:
             effect = self._summarise(path, function, depth)
         finally:
             self._busy.discard(key)
             files = frozenset(self._reading.pop())
+            self._stack.pop()
+            cut = self._cut.pop()
         self._effects[key] = (effect, files)
         self._note(files)
+        if self.store is not None and not cut and files <= self._digests.keys():
+            self.store.save(path, function, effect, {name: self._digests[name] for name in sorted(files)})
         return effect
+
+    def _stored(self, path: Path, function: str) -> tuple[Effect | None, frozenset[str]] | None:
+        """A summary from an earlier process, when every file it read is unchanged."""
+        found = self.store.load(path, function) if self.store is not None else None
+        if found is None:
+            return None
+        effect, files = found
+        if any(self._digest_now(name) != expected for name, expected in files.items()):
+            return None
+        return effect, frozenset(files)
+
+    def _digest_now(self, name: str) -> str | None:
+        if name not in self._digests:
+            try:
+                self._digests[name] = digest(read_regular(name))
+            except (OSError, NotReadable):
+                return None
+        return self._digests[name]
 
     def _summarise(self, path: Path, function: str, depth: int) -> Effect | None:
         if self.summarise is None:

@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tfdetlint.cache import Cache
+from tfdetlint.cache import Cache, SummaryCache
 from tfdetlint.catalogue import catalogue_digest, load_catalogue
 from tfdetlint.config import Settings
 from tfdetlint.fileio import NotReadable, read_regular
@@ -53,16 +53,26 @@ def read_bytes(path: Path) -> bytes | Finding:
 _PROJECT: ProjectIndex | None = None
 
 
-def project_index(settings: Settings, roots: tuple[Path, ...]) -> ProjectIndex:
+def project_index(settings: Settings, roots: tuple[Path, ...], cache: Cache | None = None) -> ProjectIndex:
+    """The index of the project's helpers; with ``cache``, their summaries are kept there too."""
     from tfdetlint.analysis import model_module, summarise_function
+    from tfdetlint.analysis.effects import effect_from_json, effect_to_json
 
+    seed_functions = frozenset(settings.seed_functions)
+    determinism_functions = frozenset(settings.determinism_functions)
+    store = None
+    if cache is not None:
+        # What else a summary depends on: where modules are found, and what counts as a seed setter.
+        context = "\0".join([*map(str, roots), "|", *sorted(seed_functions), "|", *sorted(determinism_functions)])
+        store = SummaryCache(cache, context, effect_to_json, effect_from_json)
     return ProjectIndex(
         roots=roots,
         catalogue=load_catalogue(),
-        seed_functions=frozenset(settings.seed_functions),
-        determinism_functions=frozenset(settings.determinism_functions),
+        seed_functions=seed_functions,
+        determinism_functions=determinism_functions,
         summarise=summarise_function,
         model_module=model_module,
+        store=store,
     )
 
 
@@ -72,13 +82,13 @@ def analyse_path(path: str, options: Options) -> tuple[Analysis, str | None]:
     The cache entry is keyed on what the worker read, not on an earlier read, so a file edited
     meanwhile is never stored under its old content. Never raises.
     """
+    if _PROJECT is not None:
+        # Before the next file, not after each: after the last one the process ends anyway.
+        settle(_PROJECT.models)
     raw = read_bytes(Path(path))
     if isinstance(raw, Finding):
         return Analysis([raw], {}), None
-    analysis = analyse_bytes(raw, path, options)
-    if _PROJECT is not None:
-        settle(_PROJECT.models)
-    return analysis, digest(raw)
+    return analyse_bytes(raw, path, options), digest(raw)
 
 
 def analyse_bytes(raw: bytes, path: str, options: Options) -> Analysis:
@@ -140,7 +150,7 @@ def run(files: Iterable[Path], settings: Settings, *, jobs: int | None = None, c
         else:
             misses.append((str(path), options))
     # Only a file the cache cannot answer needs the project index (and so the analysis).
-    _PROJECT = (project if project is not None else project_index(settings, roots)) if misses else None
+    _PROJECT = (project if project is not None else project_index(settings, roots, cache)) if misses else None
     if _PROJECT is not None:
         misses = importers_first(misses, _PROJECT)
     workers = resolve_jobs(jobs, len(misses))

@@ -128,7 +128,7 @@ def test_github_annotations(project: Path) -> None:
 
 
 def test_github_escapes_properties_and_data(tmp_path: Path) -> None:
-    from tfdetlint.catalogue import load_catalogue
+    from tfdetlint.catalogue import load_rules
     from tfdetlint.findings import Finding
     from tfdetlint.report import github
 
@@ -139,7 +139,7 @@ def test_github_escapes_properties_and_data(tmp_path: Path) -> None:
             out.append(text)
 
     finding = Finding("a,b:c%.py", 3, 4, "TFD101", "50% of\nruns", end_line=5, end_column=2)
-    github.render([finding], load_catalogue(), Sink())  # type: ignore[arg-type]
+    github.render([finding], load_rules(), Sink())  # type: ignore[arg-type]
     assert "".join(out) == "::warning file=a%2Cb%3Ac%25.py,line=3,col=4,title=TFD101::50%25 of%0Aruns\n"
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from _notebook_reader import reader  # noqa: F401  (fixture)
 
-from tfdetlint.catalogue import load_catalogue
+from tfdetlint.catalogue import load_rules
 from tfdetlint.engine import check_bytes
 from tfdetlint.findings import Finding
 from tfdetlint.report import github, json_, sarif, text
@@ -50,13 +50,13 @@ def findings(raw: bytes) -> list[Finding]:
 def test_text_and_json_say_cell_and_line() -> None:
     got = findings(make(CELLS))
     out = io.StringIO()
-    text.render(got, load_catalogue(), out)
+    text.render(got, load_rules(), out)
     lines = out.getvalue().splitlines()
     assert "nb.ipynb:cell 3:2:23: TFD101 [*] " in "\n".join(lines)
     assert "nb.ipynb:cell 4:1:7: TFD000 syntax error: invalid syntax" in "\n".join(lines)
     assert "nb.ipynb:cell 5:2:15: TFD101 [*] " in "\n".join(lines)
     out = io.StringIO()
-    json_.render(got, load_catalogue(), out)
+    json_.render(got, load_rules(), out)
     data = json.loads(out.getvalue())
     first = next(d for d in data if d["code"] == "TFD101")
     assert (first["cell"], first["line"], first["column"], first["end_line"], first["end_column"]) == (3, 2, 23, 2, 35)
@@ -70,7 +70,7 @@ def test_sarif_and_github_point_into_the_ipynb_file(layout: dict[str, Any]) -> N
     file_lines = raw.decode().split("\n")
     got = findings(raw)
     out = io.StringIO()
-    sarif.render(got, load_catalogue(), out)
+    sarif.render(got, load_rules(), out)
     results = json.loads(out.getvalue())["runs"][0]["results"]
     seen = set()
     for finding, result in zip(got, results, strict=True):
@@ -89,7 +89,7 @@ def test_sarif_and_github_point_into_the_ipynb_file(layout: dict[str, Any]) -> N
         assert file_lines[line - 1][region["endColumn"] - 2] == ")"
     assert seen == {3, 5}
     out = io.StringIO()
-    github.render(got, load_catalogue(), out)
+    github.render(got, load_rules(), out)
     for finding, command in zip(got, out.getvalue().splitlines(), strict=True):
         assert finding.file_region is not None
         line, column, end_line, end_column = finding.file_region

@@ -64,8 +64,15 @@ def model_module(tree: ast.Module, catalogue: Catalogue) -> ModuleModel:
 
 
 def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_version: str | None = None,
-            force_script: bool | None = None, path: str = "", project: ProjectIndex | None = None) -> FileFacts:
+            force_script: bool | None = None, path: str = "", project: ProjectIndex | None = None,
+            include_tests: bool = True) -> FileFacts:
+    """What the checks need of a module. A test module whose findings will be dropped
+    (``include_tests`` false) is not followed into the project's modules: nothing would use it."""
     model = model_module(tree, catalogue)
+    test_reason = test_module_reason(model.resolver, catalogue, path, notebook)
+    is_test = test_reason is not None
+    if is_test and not include_tests:
+        project = None
     order = ProgramOrder(model.resolver, model.graph, model.values, catalogue, path=path, project=project)
     order.run_module()
     calls = sorted(order.calls.values(), key=lambda r: (r.node.lineno, r.node.col_offset))
@@ -74,8 +81,6 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
         call.runs_once = not call.site.in_loop and model.symbols.event_scope(call.site.scope) in once
         call.from_top = model.symbols.event_scope(call.site.scope) in order.reached_from_top
     Contexts(model.resolver, model.graph, catalogue, tree).mark(calls, order.seeded_scopes)
-    test_reason = test_module_reason(model.resolver, catalogue, path, notebook)
-    is_test = test_reason is not None
     if is_test:
         for call in calls:
             call.in_test = True

@@ -7,7 +7,8 @@ which kind of call produced them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from tfdetlint.analysis.model import State
 
@@ -65,3 +66,55 @@ def seeding(name: str, domains: frozenset[str], entropy: str | None = None) -> E
 
 def determinism(name: str) -> Effect:
     return Effect(name, "", frozenset(), True)
+
+
+def effect_to_json(effect: Effect | None) -> dict[str, Any] | None:
+    """The effect as JSON data, for the summaries kept in the content cache."""
+    if effect is None:
+        return None
+    return {**asdict(effect), "domains": sorted(effect.domains),
+            "randomness": [asdict(r) for r in effect.randomness], "stateful": [asdict(r) for r in effect.stateful],
+            "seed_params": [asdict(p) for p in effect.seed_params]}
+
+
+def effect_from_json(data: Any) -> Effect | None:
+    """The effect ``effect_to_json`` wrote; raises ``ValueError`` on data of any other shape
+    (an entry damaged on disk must read as a miss, never as a wrong summary)."""
+    if data is None:
+        return None
+    try:
+        effect = Effect(
+            name=_text(data["name"]), path=_text(data["path"]),
+            domains=frozenset(_text(d) for d in data["domains"]), determinism=_flag(data["determinism"]),
+            entropy=None if data["entropy"] is None else _text(data["entropy"]),
+            randomness=tuple(_randomness(r) for r in data["randomness"]),
+            stateful=tuple(_randomness(r) for r in data["stateful"]),
+            trains=None if data["trains"] is None else _text(data["trains"]),
+            seed_params=tuple(_seed_parameter(p) for p in data["seed_params"]),
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"not a summary: {exc}") from None
+    return effect
+
+
+def _seed_parameter(data: Any) -> SeedParameter:
+    position = data["position"]
+    if position is not None and (not isinstance(position, int) or isinstance(position, bool)):
+        raise TypeError(f"expected a position, got {type(position).__name__}")
+    return SeedParameter(_text(data["name"]), position, _text(data["api"]), _text(data["where"]))
+
+
+def _randomness(data: Any) -> Randomness:
+    return Randomness(_text(data["domain"]), _text(data["api"]), _text(data["where"]))
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {type(value).__name__}")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from tfdetlint.catalogue import load_catalogue
+from tfdetlint.catalogue import load_rules
 from tfdetlint.config import Configurations, Settings
 from tfdetlint.engine import check_bytes
 from tfdetlint.fileio import NotReadable, read_regular
@@ -150,12 +150,12 @@ def _unwritten(report: FileReport, found: list[Finding], why: str) -> FileReport
 
 def _finish_fix(reports: list[FileReport], args: argparse.Namespace, err: TextIO) -> int:
     remaining = sorted(f for r in reports for f in r.remaining)
-    catalogue = load_catalogue()
+    rules = load_rules()
     out = sys.stdout
     if args.output_file is not None:
         out = open(args.output_file, "w", encoding="utf-8")  # noqa: SIM115 - closed below
     try:
-        reporters()[args.format](remaining, catalogue, out)
+        reporters()[args.format](remaining, rules, out)
     finally:
         if out is not sys.stdout:
             out.close()

@@ -1,6 +1,6 @@
 """Reporters: findings in, text for people or tools out.
 
-Each format is a function ``render(findings, catalogue, out)``; ``render_report`` adds what some
+Each format is a function ``render(findings, rules, out)``; ``render_report`` adds what some
 formats can use (colour, the files' scopes, source text read from stdin). Only ``full`` looks at
 source code, to show the lines around a finding.
 """
@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from tfdetlint.catalogue import Catalogue
+from tfdetlint.catalogue import Rules
 from tfdetlint.findings import FileScope, Finding, Ref
 
-Reporter = Callable[[list[Finding], Catalogue, TextIO], None]
+Reporter = Callable[[list[Finding], Rules, TextIO], None]
 
 # ruff's names; ``text`` is kept as the old name of ``concise``.
 FORMATS = ("concise", "full", "json", "json-lines", "sarif", "github", "gitlab", "junit", "pylint")
@@ -43,18 +43,18 @@ def reporters() -> dict[str, Reporter]:
     return table
 
 
-def render_report(fmt: str, findings: list[Finding], catalogue: Catalogue, out: TextIO,
+def render_report(fmt: str, findings: list[Finding], rules: Rules, out: TextIO,
                   context: ReportContext | None = None) -> None:
     from tfdetlint.report import full, text
 
     context = context or ReportContext()
     fmt = ALIASES.get(fmt, fmt)
     if fmt == "full":
-        full.render(findings, catalogue, out, context)
+        full.render(findings, rules, out, context)
     elif fmt == "concise":
-        text.render(findings, catalogue, out, color=context.color, grouped=context.group_related)
+        text.render(findings, rules, out, color=context.color, grouped=context.group_related)
     else:
-        reporters()[fmt](findings, catalogue, out)
+        reporters()[fmt](findings, rules, out)
 
 
 def location(finding: Finding | Ref) -> str:

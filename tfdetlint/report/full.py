@@ -7,7 +7,7 @@ import json
 import re
 from typing import TextIO
 
-from tfdetlint.catalogue import Catalogue
+from tfdetlint.catalogue import Rules
 from tfdetlint.findings import Finding
 from tfdetlint.report import ReportContext, link_notes, location
 from tfdetlint.report.help import rule_help
@@ -72,7 +72,7 @@ def fix_line(finding: Finding) -> str | None:
     return None
 
 
-def render(findings: list[Finding], catalogue: Catalogue, out: TextIO, context: ReportContext | None = None) -> None:
+def render(findings: list[Finding], rules: Rules, out: TextIO, context: ReportContext | None = None) -> None:
     context = context or ReportContext()
     color = context.color
     cache: dict[tuple[str, int | None], list[str] | None] = {}

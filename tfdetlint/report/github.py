@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from tfdetlint.catalogue import Catalogue
+from tfdetlint.catalogue import Rules
 from tfdetlint.findings import Finding
 
 
@@ -16,7 +16,7 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(findings: list[Finding], catalogue: Catalogue, out: TextIO) -> None:
+def render(findings: list[Finding], rules: Rules, out: TextIO) -> None:
     for f in findings:
         level = "error" if f.severity == "error" else "warning"
         # A column range only on one line: GitHub rejects one on an annotation spanning several

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from tfdetlint.catalogue import Catalogue
+from tfdetlint.catalogue import Rules
 from tfdetlint.findings import Finding
 
 
@@ -41,6 +41,6 @@ def issues(findings: list[Finding]) -> list[dict[str, Any]]:
     return result
 
 
-def render(findings: list[Finding], catalogue: Catalogue, out: TextIO) -> None:
+def render(findings: list[Finding], rules: Rules, out: TextIO) -> None:
     json.dump(issues(findings), out, indent=2)
     out.write("\n")

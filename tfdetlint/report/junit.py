@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
-from tfdetlint.catalogue import Catalogue
+from tfdetlint.catalogue import Rules
 from tfdetlint.findings import Finding
 
 
@@ -32,7 +32,7 @@ def document(findings: list[Finding]) -> ET.Element:
     return suites
 
 
-def render(findings: list[Finding], catalogue: Catalogue, out: TextIO) -> None:
+def render(findings: list[Finding], rules: Rules, out: TextIO) -> None:
     root = document(findings)
     ET.indent(root)
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from tfdetlint import __version__
-from tfdetlint.catalogue import Catalogue
+from tfdetlint.catalogue import Rules
 from tfdetlint.findings import Finding, Ref
 from tfdetlint.report.help import rule_help
 
@@ -16,8 +16,8 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 HELP_URI = "https://github.com/tfdetlint/tfdetlint/blob/main/rules/docs/{code}.md"
 
 
-def _rule(code: str, catalogue: Catalogue) -> dict[str, Any]:
-    rule = catalogue.rules[code]
+def _rule(code: str, rules: Rules) -> dict[str, Any]:
+    rule = rules[code]
     remedy = rule_help(code)
     full = f"{rule.summary}. {remedy}." if remedy else rule.summary
     return {
@@ -94,8 +94,8 @@ def _result(f: Finding, index: dict[str, int], by_ref: dict[Ref, Finding]) -> di
     return result
 
 
-def document(findings: list[Finding], catalogue: Catalogue) -> dict[str, Any]:
-    codes = sorted(catalogue.rules)
+def document(findings: list[Finding], rules: Rules) -> dict[str, Any]:
+    codes = sorted(rules)
     index = {code: i for i, code in enumerate(codes)}
     by_ref = {f.ref(): f for f in findings}
     return {
@@ -108,7 +108,7 @@ def document(findings: list[Finding], catalogue: Catalogue) -> dict[str, Any]:
                         "name": "tfdetlint",
                         "version": __version__,
                         "informationUri": "https://github.com/tfdetlint/tfdetlint",
-                        "rules": [_rule(code, catalogue) for code in codes],
+                        "rules": [_rule(code, rules) for code in codes],
                     }
                 },
                 "results": [_result(f, index, by_ref) for f in findings],
@@ -117,6 +117,6 @@ def document(findings: list[Finding], catalogue: Catalogue) -> dict[str, Any]:
     }
 
 
-def render(findings: list[Finding], catalogue: Catalogue, out: TextIO) -> None:
-    json.dump(document(findings, catalogue), out, indent=2)
+def render(findings: list[Finding], rules: Rules, out: TextIO) -> None:
+    json.dump(document(findings, rules), out, indent=2)
     out.write("\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from tfdetlint.catalogue import Catalogue
+from tfdetlint.catalogue import Rules
 from tfdetlint.findings import Finding
 from tfdetlint.report import location
 from tfdetlint.report.style import BOLD, CYAN, RED, paint
@@ -18,7 +18,7 @@ def line(finding: Finding, color: bool = False, grouped: bool = False) -> str:
             f"{finding.message}{count}")
 
 
-def render(findings: list[Finding], catalogue: Catalogue, out: TextIO, color: bool = False,
+def render(findings: list[Finding], rules: Rules, out: TextIO, color: bool = False,
            grouped: bool = False) -> None:
     """One line per finding; ``grouped`` (``--group-related``): the findings one missing seed
     explains are left out, counted on the line of the finding that names the seed."""
@@ -42,9 +42,9 @@ def summary(findings: list[Finding], unsafe_fixes: bool = False) -> str:
     return text
 
 
-def statistics(findings: list[Finding], catalogue: Catalogue) -> str:
+def statistics(findings: list[Finding], rules: Rules) -> str:
     """ruff's ``--statistics``: count, code, fix marker and rule name, most frequent first."""
-    rows = statistics_rows(findings, catalogue)
+    rows = statistics_rows(findings, rules)
     if not rows:
         return ""
     count_width = max(len(str(r["count"])) for r in rows)
@@ -55,7 +55,7 @@ def statistics(findings: list[Finding], catalogue: Catalogue) -> str:
     )
 
 
-def statistics_rows(findings: list[Finding], catalogue: Catalogue) -> list[dict[str, object]]:
+def statistics_rows(findings: list[Finding], rules: Rules) -> list[dict[str, object]]:
     counts: dict[str, int] = {}
     fixable: set[str] = set()  # codes with a finding here that --fix fixes (each finding says)
     for finding in findings:
@@ -64,6 +64,6 @@ def statistics_rows(findings: list[Finding], catalogue: Catalogue) -> list[dict[
             fixable.add(finding.code)
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return [
-        {"code": code, "name": catalogue.rules[code].name, "count": n, "fixable": code in fixable}
+        {"code": code, "name": rules[code].name, "count": n, "fixable": code in fixable}
         for code, n in rows
     ]
