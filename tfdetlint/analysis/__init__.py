@@ -232,7 +232,11 @@ def entropy_parameters(model: ModuleModel, entry: int, catalogue: Catalogue, fil
             if api.domain != "none" or not api.rule or api.seed is None:
                 continue
             seed = argument(site.node, api.seed, api.seed_pos)
-            if isinstance(seed, ast.Name) and seed.id in defaults and is_none(defaults[seed.id]):
+            if not (isinstance(seed, ast.Name) and seed.id in defaults and is_none(defaults[seed.id])):
+                continue
+            # still the parameter here: `if seed is None: seed = 0` before the call seeds it
+            binding = model.resolver.lookup(seed.id, entry, (seed.lineno, seed.col_offset))
+            if binding is not None and binding.kind == "param":
                 position = positional.index(seed.id) - offset if seed.id in positional else None
                 found.append(SeedParameter(seed.id, position, api.name, f"{file}:{site.node.lineno}"))
     return tuple(found)
