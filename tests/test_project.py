@@ -204,3 +204,13 @@ def test_imports_are_found_in_bytes_without_parsing(source: bytes, modules: list
     from tfdetlint.project import imported_modules
 
     assert imported_modules(source) == modules
+
+
+def test_helper_class_seeding_a_generator_from_its_none_default(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "sampling.py": "import numpy as np\n\nclass Sampler:\n    def __init__(self, chunks, seed=None):\n"
+                       "        self.rs = np.random.RandomState(seed=seed)\n",
+        "train.py": "from sampling import Sampler\n\nplain = Sampler(chunks)\nseeded = Sampler(chunks, seed=1)\n"
+                    "positional = Sampler(chunks, 2)\n",
+    })
+    assert [c for c in codes([tmp_path / "train.py"], tmp_path) if c[2] == "TFD105"] == [("train.py", 3, "TFD105")]

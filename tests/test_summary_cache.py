@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tfdetlint.analysis.effects import Effect, Randomness, effect_from_json, effect_to_json
+from tfdetlint.analysis.effects import (
+    Effect,
+    Randomness,
+    SeedParameter,
+    effect_from_json,
+    effect_to_json,
+)
 from tfdetlint.cache import Cache
 from tfdetlint.cli import main
 from tfdetlint.config import Settings
@@ -62,6 +68,18 @@ def test_effects_survive_the_trip_through_json() -> None:
                     "`fit` at m.py:9")
     assert effect_from_json(effect_to_json(effect)) == effect
     assert effect_from_json(effect_to_json(None)) is None
+    sampler = Effect("Sampler", "/p/data.py", seed_params=(SeedParameter("seed", 1, "numpy.random.RandomState", "data.py:7"),
+                                                           SeedParameter("rng_seed", None, "random.Random", "data.py:8")))
+    assert effect_from_json(effect_to_json(sampler)) == sampler
+
+
+def test_a_summary_without_seed_parameters_is_from_an_older_version() -> None:
+    old = {"name": "f", "path": "", "domains": [], "determinism": False, "entropy": None, "randomness": [],
+           "stateful": [], "trains": None}
+    with pytest.raises(ValueError):
+        effect_from_json(old)
+    with pytest.raises(ValueError):
+        effect_from_json({**old, "seed_params": [{"name": "seed", "position": "1", "api": "a", "where": "b"}]})
 
 
 @pytest.mark.parametrize("damaged", [

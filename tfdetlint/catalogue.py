@@ -96,6 +96,7 @@ class OpApi:
     when: tuple[ArgCondition, ...] = ()
     unless: tuple[ArgCondition, ...] = ()
     gradient_only: bool = False
+    eager: bool = False  # with gradient_only: also a hazard where the program runs it directly
     rule_override: str | None = None
     probe: str | None = None
     source: str = ""
@@ -263,6 +264,20 @@ class Catalogue:
     _constructed: dict[str, str | None] = field(default_factory=dict, repr=False)  # memo of type_of_constructor()
     environment: EnvironmentApis = EnvironmentApis()
     shapes: Mapping[str, Shape] = field(default_factory=dict)
+    # Constructors whose objects' calls the catalogue lists as ``X.__call__`` (a loss object).
+    instance_calls: frozenset[str] = frozenset()
+    # Calls that create trainable weights (tf.data functions cannot): the code making them builds a model.
+    weight_makers: re.Pattern[str] | None = None
+    # Symbolic model inputs (keras.Input): no trainable weight is upstream of them.
+    model_inputs: frozenset[str] = frozenset()
+    # Reads of a built model that train nothing (`model.summary()`, `plot_model(model)`).
+    inspect_methods: frozenset[str] = frozenset()
+    inspect_functions: frozenset[str] = frozenset()
+    # Call names that say a file may train or differentiate (types.toml [training] evidence).
+    gradient_evidence: frozenset[str] = frozenset()
+    # Argument and field names that make a value a seed; namedtuple constructors (seeds.toml [entropy]).
+    seed_destinations: re.Pattern[str] | None = None
+    named_tuples: frozenset[str] = frozenset()
 
     def canonical(self, name: str) -> str:
         """Rewrite a resolved dotted name to its canonical spelling (names.toml)."""
@@ -360,6 +375,7 @@ def _ops(data: Iterable[Mapping[str, Any]]) -> Iterable[tuple[str, OpApi]]:
                 when=_conditions(entry.get("when"), entry.get("when_pos")),
                 unless=_conditions(entry.get("unless"), entry.get("unless_pos")),
                 gradient_only=bool(entry.get("gradient_only", False)) or entry["pass"] == "backward",
+                eager=bool(entry.get("eager", False)),
                 rule_override=entry.get("rule"),
                 probe=entry.get("probe"),
                 source=entry.get("source", ""),
@@ -449,13 +465,14 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
     gradient = types["gradient"]
     tests = types["tests"]
     program = types["program"]
+    op_table = _group(_ops(ops.get("op", [])))
     catalogue = Catalogue(
         rules=rules,
         rewrites=rewrites,
         random_apis=random_apis,
         consumers=consumers,
         consumer_entries=consumer_entries,
-        ops=_group(_ops(ops.get("op", []))),
+        ops=op_table,
         order_apis=order_apis,
         parallel_stages=parallel,
         attribute_rules=attributes,
@@ -496,6 +513,14 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
                             sequence=e.get("sequence", "one"), values=dict(e.get("values", {})),
                             paired_by=e.get("paired_by"))
                 for e in types.get("shape", []) for name in e["calls"]},
+        instance_calls=frozenset(name.removesuffix(".__call__") for name in op_table if name.endswith(".__call__")),
+        weight_makers=re.compile(gradient["weight_makers"]) if gradient.get("weight_makers") else None,
+        model_inputs=frozenset(gradient.get("inputs", [])),
+        inspect_methods=frozenset(gradient.get("inspect_methods", [])),
+        inspect_functions=frozenset(gradient.get("inspect_functions", [])),
+        seed_destinations=re.compile(seeds["entropy"]["destinations"]) if "destinations" in seeds["entropy"] else None,
+        named_tuples=frozenset(seeds["entropy"].get("named_tuples", [])),
+        gradient_evidence=frozenset(training.get("evidence", [])),
     )
     return catalogue
 

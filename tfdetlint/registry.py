@@ -95,7 +95,8 @@ SCRIPT_MARKERS = frozenset(
 
 
 def _leaf(name: str) -> str:
-    return name.rsplit(".", 1)[-1]
+    # A call of an object a constructor made (`X.__call__`) spells the constructor's name.
+    return name.removesuffix(".__call__").rsplit(".", 1)[-1]
 
 
 class _Collector:

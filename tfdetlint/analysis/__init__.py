@@ -16,8 +16,17 @@ from pathlib import Path
 from tfdetlint.analysis import keras
 from tfdetlint.analysis.callgraph import CallGraph
 from tfdetlint.analysis.contexts import Contexts, Handed
-from tfdetlint.analysis.effects import Effect, Randomness
-from tfdetlint.analysis.model import LAST, FileFacts, Handoff, ResolvedCall, State, report_pos
+from tfdetlint.analysis.effects import Effect, Randomness, SeedParameter
+from tfdetlint.analysis.model import (
+    LAST,
+    CallSite,
+    FileFacts,
+    Handoff,
+    ResolvedCall,
+    State,
+    report_pos,
+    terminal_name,
+)
 from tfdetlint.analysis.order import ProgramOrder
 from tfdetlint.analysis.randomness import is_stateful, unseeded_domain
 from tfdetlint.analysis.resolve import Resolver
@@ -31,6 +40,7 @@ from tfdetlint.analysis.script import (
 )
 from tfdetlint.analysis.symbols import SymbolTable, build_symbols
 from tfdetlint.analysis.values import ValueFacts
+from tfdetlint.arguments import argument, is_none
 from tfdetlint.catalogue import Catalogue
 from tfdetlint.options import EntryContext
 from tfdetlint.project import MODULE_MAIN, MODULE_TOP, ProjectIndex
@@ -75,8 +85,9 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
     once = order.runs_once()
     for call in calls:
         call.runs_once = not call.site.in_loop and model.symbols.event_scope(call.site.scope) in once
-    handed = Contexts(model.resolver, model.graph, catalogue).mark(calls, order.seeded_scopes, entries,
-                                                                   os.path.abspath(path) if path else "")
+        call.from_top = model.symbols.event_scope(call.site.scope) in order.reached_from_top
+    handed = Contexts(model.resolver, model.graph, catalogue, tree).mark(calls, order.seeded_scopes, entries,
+                                                                         os.path.abspath(path) if path else "")
     if is_test:
         for call in calls:
             call.in_test = True
@@ -87,8 +98,11 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
     main_trains = main is not None and main in order.reached_from_top and any(
         is_training_call(c, catalogue) and c.site.scope in model.graph.reachable({main}) for c in calls
     )
+    # `for batch in data: train_step(batch)` at module level: the top level runs a function that trains.
+    top_trains = any(is_training_call(c, catalogue) and c.site.scope in order.reached_from_top
+                     and c.site.scope in model.graph.reachable(_run_at_top(model)) for c in calls)
     script, reason = script_status(model.resolver, catalogue, calls, test_reason=test_reason, notebook=notebook,
-                                   force_script=force_script, main_trains=main_trains)
+                                   force_script=force_script, main_trains=main_trains, top_trains=top_trains)
     if script:
         dead = dead_functions(tree, model.symbols.scopes, order.reached_from_top)
         if dead:
@@ -98,6 +112,7 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
                        and (target := model.graph.runs_now(c.site, c)) is not None
                        and isinstance(node := model.symbols.scopes[target].node, (ast.FunctionDef, ast.AsyncFunctionDef))),
                       None)
+    seed_defaults = _seed_defaults(model, order, catalogue, Path(path).name)
     hint = project.keras_hint(path) if project is not None else None
     version, keras_reason = keras.infer(model.symbols, keras_version, hint)
     return FileFacts(
@@ -123,6 +138,9 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
         # A notebook's lines are not the user's (cells): its stages keep the caller-side findings.
         handoffs=handoffs(handed, path, project) if project is not None and not notebook else [],
         path=path,
+        seed_defaults=seed_defaults,
+        takes_gradients=any(effect.trains for _, effect in order.draws)
+        or _takes_gradients(calls, model.symbols.sites, catalogue),
     )
 
 
@@ -140,6 +158,44 @@ def handoffs(handed: list[Handed], path: str, project: ProjectIndex) -> list[Han
         handoff = Handoff(str(target.resolve()), entry, node)
         found.setdefault((handoff.target, entry, id(node)), handoff)
     return list(found.values())
+
+
+def _takes_gradients(calls: list[ResolvedCall], sites: list[CallSite], catalogue: Catalogue) -> bool:
+    """Whether the file may run a backward pass: a training call, a train op, or any call named
+    like one (``trainer.fit()``, ``tape.gradient``) on a receiver the analysis cannot type."""
+    if builds_train_op(calls, catalogue) or any(is_training_call(c, catalogue) for c in calls):
+        return True
+    return any(terminal_name(site.node.func) in catalogue.gradient_evidence for site in sites)
+
+
+def _seed_defaults(model: ModuleModel, order: ProgramOrder, catalogue: Catalogue,
+                   file: str) -> list[tuple[ast.Call, str, SeedParameter]]:
+    """Calls of local or project code whose None-default parameter seeds a generator from
+    entropy: (call, the callee as named, the parameter)."""
+    found = [(call.node, effect.name, param) for call, effect in order.draws for param in effect.seed_params]
+    memo: dict[int, tuple[SeedParameter, ...]] = {}
+    for site in model.symbols.sites:
+        if model.resolver.resolve_call(site) is not None:
+            continue
+        target = model.graph.runs_now(site, None)
+        if target is None or model.symbols.scopes[target].kind != "function":
+            continue
+        if target not in memo:
+            memo[target] = entropy_parameters(model, target, catalogue, file)
+        name = terminal_name(site.node.func) or model.symbols.scopes[target].name
+        found += [(site.node, name, param) for param in memo[target]]
+    return found
+
+
+def _run_at_top(model: ModuleModel) -> set[int]:
+    """The local functions the module's top level calls directly (not callbacks it hands over)."""
+    found: set[int] = set()
+    for site in model.symbols.sites:
+        if site.module_level:
+            target = model.graph.runs_now(site, model.resolver.resolve_call(site))
+            if target is not None:
+                found.add(target)
+    return found
 
 
 def summarise_function(model: ModuleModel, function: str, path: str, project: ProjectIndex, depth: int) -> Effect | None:
@@ -194,10 +250,46 @@ def _summarise_code(model: ModuleModel, entry: int, function: str, path: str, pr
     trains = order.randomness([(training[0], "training")])[0] if training else None
     trains_text = f"`{trains.api}` at {trains.where}" if trains else next(
         (e.trains for _, e in order.draws if e.trains), None)
-    if not state.seeds and not state.determinism and not draws and not stateful and not trains_text:
+    seed_params = entropy_parameters(model, entry, catalogue, Path(path).name)
+    if not state.seeds and not state.determinism and not draws and not stateful and not trains_text \
+            and not seed_params:
         return None
     entropy = next(iter(order.entropy_seeds), None)
-    return Effect(function, path, state.seeds, state.determinism, entropy, draws[:8], stateful[:8], trains_text)
+    return Effect(function, path, state.seeds, state.determinism, entropy, draws[:8], stateful[:8], trains_text,
+                  seed_params)
+
+
+def entropy_parameters(model: ModuleModel, entry: int, catalogue: Catalogue, file: str) -> tuple[SeedParameter, ...]:
+    """Parameters of a function (or ``__init__``) that default to None and are the seed of a
+    generator no global seed controls, created in its body (``RandomState(seed)``)."""
+    node = model.symbols.scopes[entry].node
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return ()
+    positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+    defaults = dict(zip(positional[len(positional) - len(node.args.defaults):], node.args.defaults, strict=True))
+    defaults |= {a.arg: d for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True) if d is not None}
+    if not any(is_none(d) for d in defaults.values()):
+        return ()
+    is_method = model.symbols.scopes[entry].parent is not None \
+        and model.symbols.scopes[model.symbols.scopes[entry].parent or 0].kind == "class"
+    offset = 1 if is_method and positional else 0
+    found: list[SeedParameter] = []
+    for site in (e for e in model.symbols.scopes[entry].events if isinstance(e, CallSite)):
+        resolved = model.resolver.resolve_call(site)
+        if resolved is None:
+            continue
+        for api in catalogue.random_apis.get(resolved.api, ()):
+            if api.domain != "none" or not api.rule or api.seed is None:
+                continue
+            seed = argument(site.node, api.seed, api.seed_pos)
+            if not (isinstance(seed, ast.Name) and seed.id in defaults and is_none(defaults[seed.id])):
+                continue
+            # still the parameter here: `if seed is None: seed = 0` before the call seeds it
+            binding = model.resolver.lookup(seed.id, entry, (seed.lineno, seed.col_offset))
+            if binding is not None and binding.kind == "param":
+                position = positional.index(seed.id) - offset if seed.id in positional else None
+                found.append(SeedParameter(seed.id, position, api.name, f"{file}:{site.node.lineno}"))
+    return tuple(found)
 
 
 def _summarise_import(model: ModuleModel, path: str, project: ProjectIndex, depth: int, *,

@@ -25,6 +25,18 @@ class Randomness:
 
 
 @dataclass(frozen=True)
+class SeedParameter:
+    """A parameter, None by default, that a helper hands to a generator no global seed controls
+    (``def __init__(self, seed=None): self.rs = np.random.RandomState(seed)``): a call leaving it
+    out creates the generator from OS entropy."""
+
+    name: str
+    position: int | None  # its position in a call (``self`` not counted), None for keyword-only
+    api: str  # the generator it seeds
+    where: str  # "file.py:LINE" of the generator's creation
+
+
+@dataclass(frozen=True)
 class Effect:
     """What calling something does to the program's random state."""
 
@@ -36,6 +48,7 @@ class Effect:
     randomness: tuple[Randomness, ...] = ()  # unseeded draws inside it (project helpers only)
     stateful: tuple[Randomness, ...] = ()  # draws from per-process random state, seeded or not (TFD404)
     trains: str | None = None  # "api at file:line" of the training it runs without op determinism (TFD502)
+    seed_params: tuple[SeedParameter, ...] = ()  # parameters left None seed a generator from entropy (TFD105)
 
     @property
     def changes_state(self) -> bool:
@@ -60,7 +73,8 @@ def effect_to_json(effect: Effect | None) -> dict[str, Any] | None:
     if effect is None:
         return None
     return {**asdict(effect), "domains": sorted(effect.domains),
-            "randomness": [asdict(r) for r in effect.randomness], "stateful": [asdict(r) for r in effect.stateful]}
+            "randomness": [asdict(r) for r in effect.randomness], "stateful": [asdict(r) for r in effect.stateful],
+            "seed_params": [asdict(p) for p in effect.seed_params]}
 
 
 def effect_from_json(data: Any) -> Effect | None:
@@ -76,10 +90,18 @@ def effect_from_json(data: Any) -> Effect | None:
             randomness=tuple(_randomness(r) for r in data["randomness"]),
             stateful=tuple(_randomness(r) for r in data["stateful"]),
             trains=None if data["trains"] is None else _text(data["trains"]),
+            seed_params=tuple(_seed_parameter(p) for p in data["seed_params"]),
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"not a summary: {exc}") from None
     return effect
+
+
+def _seed_parameter(data: Any) -> SeedParameter:
+    position = data["position"]
+    if position is not None and (not isinstance(position, int) or isinstance(position, bool)):
+        raise TypeError(f"expected a position, got {type(position).__name__}")
+    return SeedParameter(_text(data["name"]), position, _text(data["api"]), _text(data["where"]))
 
 
 def _randomness(data: Any) -> Randomness:

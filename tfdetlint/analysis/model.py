@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from tfdetlint.analysis.effects import Effect
+    from tfdetlint.analysis.effects import Effect, SeedParameter
     from tfdetlint.analysis.values import ValueFacts
     from tfdetlint.options import EntryContext
 
@@ -156,6 +156,10 @@ class ResolvedCall:
     unreferenced: bool = False  # in a module-level function nothing in the file refers to
     runs_once: bool = False  # evaluated exactly once per run (not in a loop, nor in code called repeatedly)
     session_without_train_op: bool = False  # Session.run in a file that builds no training op
+    made_by: ast.Call | None = None  # for ``X.__call__``: the constructor call that made the object
+    no_gradient: bool = False  # a layer no gradient runs through (nothing trainable upstream, never trained)
+    eager: bool = False  # the module's own code runs it directly (top level, main), not tf.data or a callback
+    from_top: bool = False  # the module's own run reaches it (its top level, main, callbacks they hand over)
 
     @property
     def node(self) -> ast.Call:
@@ -220,6 +224,10 @@ class FileFacts:
     # the stages of another file that reach this one): entry contexts for them
     handoffs: list[Handoff] = field(default_factory=list)
     path: str = ""  # the file, as the run names it
+    # whether anything in the file may train or take a gradient (fit, minimize, tape.gradient ...)
+    takes_gradients: bool = True
+    # calls of local or project code whose None-default parameter seeds a generator from entropy (TFD105)
+    seed_defaults: list[tuple[ast.Call, str, SeedParameter]] = field(default_factory=list)
 
 
 def report_pos(node: ast.Call) -> Pos:

@@ -268,7 +268,7 @@ class ProgramOrder:
             if effect is not None:
                 if effect.changes_state or effect.entropy:
                     self.helpers.append((resolved, effect))
-                if effect.randomness or effect.stateful or effect.trains:
+                if effect.randomness or effect.stateful or effect.trains or effect.seed_params:
                     self.draws.append((resolved, effect))
                 if effect.entropy:
                     self.entropy_seeds.append(effect.entropy)

@@ -421,6 +421,57 @@ class Resolver:
             duck = self.duck_api(receiver, func.attr) or self._duck_by_keywords(receiver, func.attr, site.node)
             if duck is not None:
                 return ResolvedCall(site, duck, receiver)
+        return self._instance_call(site)
+
+    def _instance_call(self, site: CallSite) -> ResolvedCall | None:
+        """A call of an object a catalogued constructor made (``ce = CategoricalCrossentropy(...)``;
+        ``ce(y, p)``): ``X.__call__``, with the constructor's call to read its arguments from."""
+        made = self.made_by(site.node.func, site.scope)
+        if made is None:
+            return None
+        maker = self.value_of(made[0].func, made[1]).qname
+        if maker is None or maker not in self.c.instance_calls:
+            return None
+        return ResolvedCall(site, f"{maker}.__call__", None, made_by=made[0])
+
+    def made_by(self, expr: ast.expr, scope: int, depth: int = 0) -> tuple[ast.Call, int] | None:
+        """The call whose result this is, and its scope: itself, what a name was last assigned,
+        or the one ``self.x = ...`` of its class."""
+        if depth > _MAX_CLASS_DEPTH:
+            return None
+        if isinstance(expr, ast.Call):
+            return expr, scope
+        if isinstance(expr, ast.Name):
+            binding = self.lookup(expr.id, scope, (expr.lineno, expr.col_offset))
+            if binding is not None and binding.kind == "value" and binding.value is not None \
+                    and binding.value_scope is not None:
+                return self.made_by(binding.value, binding.value_scope, depth + 1)
+        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+            class_id = self.enclosing_class(scope)
+            if class_id is None:
+                return None
+            assigned = self.scopes[class_id].self_attrs.get(expr.attr, [])
+            if len(assigned) == 1:
+                return self.made_by(assigned[0][0], assigned[0][1], depth + 1)
+            # a class attribute (``_State = namedtuple(...)`` in the class body)
+            in_body = self.scopes[class_id].bindings.get(expr.attr, [])
+            if not assigned and len(in_body) == 1 and in_body[0].kind == "value" and in_body[0].value is not None:
+                return self.made_by(in_body[0].value, in_body[0].value_scope or class_id, depth + 1)
+        return None
+        if isinstance(expr, ast.Call):
+            return expr
+        binding = None
+        if isinstance(expr, ast.Name):
+            binding = self.lookup(expr.id, scope, (expr.lineno, expr.col_offset))
+        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+            class_id = self.enclosing_class(scope)
+            assigned = self.scopes[class_id].self_attrs.get(expr.attr, []) if class_id is not None else []
+            if len(assigned) == 1:
+                value, value_scope = assigned[0]
+                return self.made_by(value, value_scope, depth + 1)
+        if binding is not None and binding.kind == "value" and binding.value is not None \
+                and binding.value_scope is not None:
+            return self.made_by(binding.value, binding.value_scope, depth + 1)
         return None
 
     def _duck_by_keywords(self, receiver: Val, method: str, node: ast.Call) -> str | None:

@@ -178,6 +178,44 @@ class ValueFacts:
         return None
 
     # ---- seeds from entropy
+    def clock_seeds(self) -> list[tuple[ast.Call, ast.expr, str]]:
+        """Arguments given where a value is a seed by its name (``seed=``, a namedtuple's
+        ``seeds`` field) and computed from the clock or OS entropy: (call, argument, source)."""
+        pattern = self.c.seed_destinations
+        found: list[tuple[ast.Call, ast.expr, str]] = []
+        if pattern is None:
+            return found
+        for site in self.w.sites:
+            for name, expr in self._named_arguments(site.node, site.scope):
+                if pattern.match(name):
+                    source = self.entropy_in(expr, site.scope)
+                    if source is not None:
+                        found.append((site.node, expr, source))
+        return found
+
+    def _named_arguments(self, call: ast.Call, scope: int) -> list[tuple[str, ast.expr]]:
+        named = [(k.arg, k.value) for k in call.keywords if k.arg is not None]
+        if call.args:
+            fields = self._tuple_fields(call.func, scope)
+            for field, arg in zip(fields, call.args, strict=False):  # more arguments than fields: a TypeError
+                if isinstance(arg, ast.Starred):
+                    break  # the positions after *args are unknown
+                named.append((field, arg))
+        return named
+
+    def _tuple_fields(self, func: ast.expr, scope: int) -> list[str]:
+        """The field names of a namedtuple class (``State = namedtuple("State", ["seeds", "n"])``)."""
+        made = self.r.made_by(func, scope)
+        if made is None or self.r.value_of(made[0].func, made[1]).qname not in self.c.named_tuples:
+            return []
+        spec = made[0].args[1] if len(made[0].args) > 1 else next(
+            (k.value for k in made[0].keywords if k.arg == "field_names"), None)
+        if isinstance(spec, (ast.List, ast.Tuple)):
+            return [e.value for e in spec.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        if isinstance(spec, ast.Constant) and isinstance(spec.value, str):
+            return spec.value.replace(",", " ").split()
+        return []
+
     def entropy_in(self, expr: ast.expr, scope: int, depth: int = 0) -> str | None:
         """The clock, OS-entropy or per-process-hash call a seed expression comes from, if any."""
         if depth > _MAX_DEPTH:

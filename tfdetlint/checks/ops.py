@@ -15,24 +15,32 @@ from tfdetlint.catalogue import Catalogue, OpApi
 from tfdetlint.checks import RawFinding, at_call, fitting, shorter, shown
 
 
-def selected(op: OpApi, call: ResolvedCall) -> bool:
-    """Whether this entry describes this call (method='nearest', weights given ...)."""
-    if any(matches(call.node, c) is False for c in op.when):
+def selected(op: OpApi, call: ResolvedCall, backward: bool = True) -> bool:
+    """Whether this entry describes this call (method='nearest', weights given ...).
+    ``backward``: whether the program may run a backward pass at all."""
+    # A call of an object (a loss object) reads the arguments its constructor was given.
+    node = call.made_by if call.made_by is not None else call.node
+    if any(matches(node, c) is False for c in op.when):
         return False
-    if any(matches(call.node, c) for c in op.unless):
+    if any(matches(node, c) for c in op.unless):
         return False
     if op.pass_ == "layer":
-        return not call.in_data_fn
-    return call.gradient or not op.gradient_only
+        return backward and not call.in_data_fn and not call.no_gradient
+    return (backward and call.gradient) or not op.gradient_only or (op.eager and call.eager)
 
 
 def message(op: OpApi, rule: str, determinism: bool, cpu_only: bool) -> tuple[str, str]:
     """The message (the op, its kernel and what differs where) and the help (why, and the remedy)."""
     what = "its gradient" if op.pass_ in ("backward", "layer") else "it"
 
+    # A call of an object (`X.__call__`) is named by its class: `CategoricalCrossentropy` object.
+    api = op.name.removesuffix(".__call__")
+    noun = " object" if api != op.name else ""
+
     def said(render: Callable[[str], str]) -> str:
         # The kernel is dropped before the API's name is shortened: the API is what the user wrote.
-        return fitting(render(f"`{shown(op.name)}` ({op.kernel})"), *(render(f"`{name}`") for name in shorter(op.name)))
+        return fitting(render(f"`{shown(api)}`{noun} ({op.kernel})"),
+                       *(render(f"`{name}`{noun}") for name in shorter(api)))
 
     if rule == "TFD204":
         return (said(lambda api: f"{api} raises FailedPreconditionError once op determinism is enabled"),
@@ -53,18 +61,29 @@ def message(op: OpApi, rule: str, determinism: bool, cpu_only: bool) -> tuple[st
             "call tf.config.experimental.enable_op_determinism() to get a deterministic kernel")
 
 
+def backward_may_run(facts: FileFacts, call: ResolvedCall, rule: str) -> bool:
+    """Whether a backward pass may run through this call. A script that neither trains nor
+    takes a gradient (it exports, evaluates or summarises a model) runs none. TFD201 asks that
+    script to make its own run deterministic, so nothing it runs counts; the other rules hold
+    anywhere, and the script's classes and functions may be imported and trained elsewhere
+    (a model class with a demo ``__main__``): only its module-level code is exempt."""
+    if facts.takes_gradients or not facts.is_script:
+        return True
+    if rule == "TFD201":
+        return not call.from_top
+    return not call.site.module_level
+
+
 def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
     for call in facts.calls:
         if call.in_test:
             continue  # a test run is not a training run
         for op in catalogue.ops.get(call.api, ()):
-            if not selected(op, call):
-                continue
             cpu_only = call.in_data_fn
             rule = op.rule_for(cpu_only)
-            determinism = call.state.determinism
-            if rule is None:
+            if rule is None or not selected(op, call, backward_may_run(facts, call, rule)):
                 continue
+            determinism = call.state.determinism
             if rule == "TFD201" and (determinism or not call.in_script(facts)):
                 continue
             if rule == "TFD204" and not determinism:

@@ -13,10 +13,11 @@ import re
 from collections.abc import Iterator
 
 from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
+from tfdetlint.analysis.model import terminal_name
 from tfdetlint.analysis.randomness import applies, is_unseeded, op_seed
-from tfdetlint.arguments import argument, source_text
+from tfdetlint.arguments import argument, is_none, source_text
 from tfdetlint.catalogue import Catalogue, RandomApi
-from tfdetlint.checks import RawFinding, at_call, fitting, named, shorter
+from tfdetlint.checks import RawFinding, at_call, brief, fitting, named, shorter, shown
 from tfdetlint.checks.domains import SEED_CALLS, advice, covered, describe, helper_note
 
 
@@ -65,6 +66,7 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
             yield at_call(call.node, report_pos(call.node), "TFD106",
                           f"`{effect.name}()`{where} seeds from `{effect.entropy}()`, which differs in every run",
                           call.api, help="pass it a fixed seed (and log it)")
+    from_clock: set[int] = set()  # calls already reported for a seed from the clock
     for call in facts.calls:
         node = call.node
         pos = report_pos(node)
@@ -72,15 +74,17 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
         if setter is not None:
             seed = argument(node, setter.seed_param, setter.seed_pos)
             source = facts.values.entropy_in(seed, call.site.scope) if isinstance(seed, ast.expr) else None
-            if source is not None:
-                yield _entropy(node, pos, call.api, source)
+            if source is not None and isinstance(seed, ast.expr):
+                from_clock.add(id(node))
+                yield _entropy(node, seed, call.api, source)
             continue
         for entry in catalogue.random_apis.get(call.api, ()):
             seed = op_seed(entry, node)
             if isinstance(seed, ast.expr):
                 source = facts.values.entropy_in(seed, call.site.scope)
                 if source is not None:
-                    yield _entropy(node, pos, call.api, source)
+                    from_clock.add(id(node))
+                    yield _entropy(node, seed, call.api, source)
                     break
             if not entry.rule or entry.seeded or not applies(entry, node) or not is_unseeded(entry, seed):
                 continue
@@ -92,10 +96,35 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
             message, remedy = _message(entry, call, facts)
             yield at_call(node, pos, entry.rule, message, entry.name, _args(node, entry), remedy)
             break
+    for node, name, param in facts.seed_defaults:
+        given = argument(node, param.name, param.position)
+        if given is None or (isinstance(given, ast.expr) and is_none(given)):
+            yield at_call(node, report_pos(node), "TFD105",
+                          fitting(f"`{name}()` leaves `{param.name}` None: its `{shown(param.api)}` ({param.where}) "
+                                  "is seeded from OS entropy",
+                                  f"`{name}()` leaves `{param.name}` None: its `{brief(param.api)}` is seeded from OS "
+                                  "entropy"),
+                          param.api, help=f"pass {param.name}=SEED: {param.api} with seed None reads OS entropy")
+    # A seed by name (`seed=` of any call, a namedtuple's `seeds` field) computed from the clock.
+    for node, seed, source in facts.values.clock_seeds():
+        if id(node) not in from_clock:
+            from_clock.add(id(node))
+            resolved = facts.by_node.get(id(node))
+            yield _entropy(node, seed, resolved.api if resolved is not None else _written(node.func), source)
 
 
-def _entropy(node: ast.Call, pos: tuple[int, int], api: str, source: str) -> RawFinding:
+def _written(func: ast.expr) -> str:
+    """A call's callee as written (``self._State`` -> ``_State``), for calls the catalogue does not name."""
+    return func.attr if isinstance(func, ast.Attribute) else source_text(func)
+
+
+def _entropy(node: ast.Call, seed: ast.expr, api: str, source: str) -> RawFinding:
+    """Reported where the seed reads the clock: the source's call inside the seed argument, else the argument."""
     short = re.sub(r"^datetime\.datetime\.", "datetime.", source)
+    leaf = source.rsplit(".", 1)[-1]
+    reads = sorted((n.lineno, n.col_offset) for n in ast.walk(seed)
+                   if isinstance(n, ast.Call) and terminal_name(n.func) == leaf)
+    pos = reads[0] if reads else (seed.lineno, seed.col_offset)
     return at_call(node, pos, "TFD106",
                    named(api, f" comes from `{short}()`, which differs in every run", before="the seed given to "),
                    api, help="use a fixed seed (and log it)")
