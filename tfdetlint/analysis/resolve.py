@@ -411,8 +411,9 @@ class Resolver:
                 receiver = Val(type=value.hint)
             return ResolvedCall(site, value.qname, receiver)
         if value.returned_by is not None:
-            # calling what another module's builder returned: `f()` of that module (project.py)
-            return ResolvedCall(site, f"{value.returned_by}()", None)
+            # calling what another module's builder returned: `f()` of that module (project.py),
+            # unless a catalogued constructor made it (a Keras loss object)
+            return self._instance_call(site) or ResolvedCall(site, f"{value.returned_by}()", None)
         if isinstance(func, ast.Attribute):
             receiver = self.value_of(func.value, site.scope)
             if receiver.instance_of is not None and value.hint == func.attr:
@@ -457,21 +458,6 @@ class Resolver:
             in_body = self.scopes[class_id].bindings.get(expr.attr, [])
             if not assigned and len(in_body) == 1 and in_body[0].kind == "value" and in_body[0].value is not None:
                 return self.made_by(in_body[0].value, in_body[0].value_scope or class_id, depth + 1)
-        return None
-        if isinstance(expr, ast.Call):
-            return expr
-        binding = None
-        if isinstance(expr, ast.Name):
-            binding = self.lookup(expr.id, scope, (expr.lineno, expr.col_offset))
-        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
-            class_id = self.enclosing_class(scope)
-            assigned = self.scopes[class_id].self_attrs.get(expr.attr, []) if class_id is not None else []
-            if len(assigned) == 1:
-                value, value_scope = assigned[0]
-                return self.made_by(value, value_scope, depth + 1)
-        if binding is not None and binding.kind == "value" and binding.value is not None \
-                and binding.value_scope is not None:
-            return self.made_by(binding.value, binding.value_scope, depth + 1)
         return None
 
     def _duck_by_keywords(self, receiver: Val, method: str, node: ast.Call) -> str | None:
