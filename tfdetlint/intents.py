@@ -584,6 +584,9 @@ def _call_of(raw: Any, program: Program) -> ResolvedCall | None:
 
 def _seed_program(raw: Any, program: Program) -> FixIntent | None:
     node = getattr(raw, "node", None)
+    call = _call_of(raw, program)
+    if call is not None and call.api in program.catalogue.own_graph_builders:
+        return None  # draws in the graph an Estimator builds: only its RunConfig(tf_random_seed=) seeds them
     return None if node is None else program.program_intent(node)
 
 

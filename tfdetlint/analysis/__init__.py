@@ -76,8 +76,10 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
     main_trains = main is not None and main in order.reached_from_top and any(
         is_training_call(c, catalogue) and c.site.scope in model.graph.reachable({main}) for c in calls
     )
+    top_trains = any(is_training_call(c, catalogue) and model.symbols.event_scope(c.site.scope) in order.entered_now
+                     for c in calls)
     script, reason = script_status(model.resolver, catalogue, calls, test_reason=test_reason, notebook=notebook,
-                                   force_script=force_script, main_trains=main_trains)
+                                   force_script=force_script, main_trains=main_trains, top_trains=top_trains)
     if script:
         dead = dead_functions(tree, model.symbols.scopes, order.reached_from_top)
         if dead:

@@ -150,6 +150,8 @@ class ResolvedCall:
     unreferenced: bool = False  # in a module-level function nothing in the file refers to
     runs_once: bool = False  # evaluated exactly once per run (not in a loop, nor in code called repeatedly)
     session_without_train_op: bool = False  # Session.run in a file that builds no training op
+    # In a model_fn: the Estimator training call that runs it (`est.train(...)`), where the program reaches it.
+    run_by: ResolvedCall | None = None
 
     @property
     def node(self) -> ast.Call:

@@ -53,8 +53,12 @@ class ProgramOrder:
         self.det_anywhere = False
         self.seeded_scopes = self._seeded_test_scopes()
         self.reached_from_top: set[int] = set()
+        # Scopes the module top runs through calls (not callbacks handed to a library): what running
+        # the module does itself.
+        self.entered_now: set[int] = {0}
         self.estimator_seeded = graph.estimator_seeded()
         self.deferred: list[int] = []  # model_fns handed to an Estimator, run when it trains
+        self.run_by: ResolvedCall | None = None  # the Estimator training call running its model_fn now
         # Per scope entered from the module top: the calls that entered it, and whether each can
         # enter it more than once (in a loop, or as a callback whose caller decides).
         self.entries: dict[int, dict[int, tuple[int, bool]]] = {}
@@ -100,11 +104,18 @@ class ProgramOrder:
         self.trail.append(scope_id)
         if scope_id in self.seeded_scopes:
             state = State(ALL_DOMAINS, state.determinism)
+        training: ResolvedCall | None = None  # an Estimator training call whose arguments are being run
         for event in self.scopes[scope_id].events:
             if scope_id == 0 and self.skipped_lines and self._skipped(event):
                 continue
+            if training is not None and not _inside(_event_node(event), training.node):
+                self._run_deferred(state, training)  # after its input_fn: the Estimator calls model_fn then
+                training = None
             if isinstance(event, CallSite):
                 state = self._on_call(event, state)
+                called = self.calls.get(id(event))
+                if called is not None and self.deferred and self._runs_model_fn(called.api):
+                    training = called
             elif isinstance(event, RefEvent):
                 self._on_callback(event, state)
             elif isinstance(event, ImportEvent):
@@ -115,12 +126,20 @@ class ProgramOrder:
                     self.det_anywhere = True
             else:
                 self._on_set_attr(event, state)
+        if training is not None:
+            self._run_deferred(state, training)
         return state
 
     def _skipped(self, event: Event) -> bool:
-        node = event.node if isinstance(event, (CallSite, SetAttrEvent, ImportEvent)) else (
-            event.call if isinstance(event, RefEvent) else event.target)
+        node = _event_node(event)
         return any(start <= node.lineno <= end for start, end in self.skipped_lines)
+
+    def _runs_model_fn(self, api: str) -> bool:
+        """``Estimator.train``, ``train_and_evaluate``: the Estimator builds its graph and calls the
+        model_fn inside them. Evaluation restores the trained variables instead, so only training
+        runs the model_fn's draws where they matter."""
+        return api in self.c.own_graph_builders and (api in self.c.training_methods
+                                                     or api in self.c.training_functions)
 
     def _on_import(self, event: ImportEvent, state: State) -> State:
         """A project module's top level runs at its first import: the seeds it sets, the op
@@ -142,8 +161,6 @@ class ProgramOrder:
     def _on_callback(self, event: RefEvent, state: State) -> None:
         code = self.g.code_of(event.name, event.scope)
         if code is None:
-            if event.keyword == "input_fn":
-                self._run_deferred(state)
             return
         # A callback runs later, so what it sets is not known to hold after this point.
         receiver = self.r.value_of(event.call.func, event.scope)
@@ -151,22 +168,33 @@ class ProgramOrder:
             receiver.qname in self.c.own_graph_builders
             or self.c.type_of_constructor(receiver.qname) == "tensorflow.estimator.Estimator"
         )
-        if builder and not self.estimator_seeded:
-            # An Estimator builds its own graph: tf.compat.v1.set_random_seed on the default
-            # graph does not reach it (docs/program-model.md), only RunConfig(tf_random_seed=).
-            state = State(state.seeds - {"tf"}, state.determinism)
-        if builder and event.keyword == "model_fn":
+        if builder:
+            state = self._estimator_graph(state)
+        if builder and self._is_model_fn(event, receiver.qname):
             self.deferred.append(code)  # the Estimator calls model_fn inside train(), after input_fn
             return
         self._entered_by(code, event.call, event.scope, repeats=True)
         self.enter(code, state)
-        if event.keyword == "input_fn":
-            self._run_deferred(state)
 
-    def _run_deferred(self, state: State) -> None:
+    def _estimator_graph(self, state: State) -> State:
+        """The state in a graph an Estimator builds: tf.compat.v1.set_random_seed on the default
+        graph does not reach it (docs/program-model.md), only RunConfig(tf_random_seed=)."""
+        return state if self.estimator_seeded else State(state.seeds - {"tf"}, state.determinism)
+
+    def _is_model_fn(self, event: RefEvent, builder: str | None) -> bool:
+        """``model_fn=f``, or ``Estimator(f)``: model_fn is the constructors' first parameter."""
+        if event.keyword is not None:
+            return event.keyword == "model_fn"
+        return builder in self.c.model_fn_first and bool(event.call.args) and event.call.args[0] is event.name
+
+    def _run_deferred(self, state: State, training: ResolvedCall) -> None:
+        """Run the model_fns handed to Estimators as the training call ``training`` runs them: their
+        calls are reported at that call (``run_by``), where the program reaches them."""
+        outer, self.run_by = self.run_by, training
         for deferred in self.deferred:
             self._entered_by(deferred, None, 0, repeats=True)
-            self.enter(deferred, state)
+            self.enter(deferred, self._estimator_graph(state))
+        self.run_by = outer
 
     def _on_call(self, site: CallSite, state: State) -> State:
         resolved = self.r.resolve_call(site)
@@ -174,9 +202,12 @@ class ProgramOrder:
             resolved.state = state
             resolved.reached = True
             resolved.order = len(self.calls)
+            resolved.run_by = self.run_by
             self.calls[id(site)] = resolved
         target = self.g.runs_now(site, resolved)
         if target is not None:
+            if self._from_top and self.g.w.event_scope(site.scope) in self.entered_now:
+                self.entered_now.add(target)
             self._entered_by(target, site.node, site.scope, repeats=site.in_loop)
             return self.enter(target, state)
         if resolved is None:
@@ -277,6 +308,18 @@ class ProgramOrder:
         """Draws in this run that no seed set so far covers, for a caller's summary."""
         name = self.path.replace("\\", "/").rsplit("/", 1)[-1]
         return tuple(Randomness(domain, call.api, f"{name}:{call.node.lineno}") for call, domain in unseeded)
+
+
+def _event_node(event: Event) -> ast.AST:
+    if isinstance(event, (CallSite, SetAttrEvent, ImportEvent)):
+        return event.node
+    return event.call if isinstance(event, RefEvent) else event.target
+
+
+def _inside(node: ast.AST, call: ast.Call) -> bool:
+    """Whether ``node`` is part of the call expression ``call`` (one of its arguments)."""
+    start = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+    return (call.lineno, call.col_offset) <= start <= (call.end_lineno or call.lineno, call.end_col_offset or 0)
 
 
 def constant_text(expr: ast.expr) -> str | None:

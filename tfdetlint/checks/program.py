@@ -40,6 +40,15 @@ def _helper_draws(facts: FileFacts) -> Iterator[tuple[ResolvedCall, str, str]]:
                 yield call, draw.domain, f"`{draw.api}` at {draw.where}"
 
 
+def _where_run(call: ResolvedCall, domain: str, what: str) -> tuple[ResolvedCall, str, str]:
+    """A draw in a model_fn is reported at the Estimator training call that runs it: the program
+    reaches the draw there, and there its graph's seed (RunConfig) is chosen."""
+    if call.run_by is None:
+        return call, domain, what
+    line = "" if " at " in what else f" at line {call.node.lineno}"
+    return call.run_by, domain, f"{what}{line}, in the model_fn this call runs"
+
+
 def _keras_major(facts: FileFacts) -> str:
     return "3" if facts.keras_domain_follows == "python" else "2"
 
@@ -52,7 +61,7 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
     needing += list(_helper_draws(facts))
     if needing:
         needing.sort(key=lambda n: (n[0].order, n[0].node.lineno, n[0].node.col_offset))  # program order
-        first, _, what = needing[0]
+        first, _, what = _where_run(*needing[0])
         domains = sorted({d for _, d, _ in needing})
         # "Keras 3" (which follows Python's seed) or "Keras 2" (which follows TF's): the user can check it.
         words = ", ".join(f"Keras {_keras_major(facts)}" if d == "keras" else _NEEDS[d] for d in domains)
@@ -60,6 +69,9 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
         if "keras" in domains:
             why.append(f"Keras {_keras_major(facts)} assumed ({facts.keras_reason})")
         remedy = "call keras.utils.set_random_seed(SEED) at the start (it seeds Python, NumPy and TF together)"
+        if needing[0][0].run_by is not None and needing[0][1] == "tf":
+            remedy = ("pass config=RunConfig(tf_random_seed=SEED) to the Estimator: the graph it builds does not "
+                      "see a seed set on the default graph")
         yield at_call(first.node, report_pos(first.node), "TFD501",
                       fitting(*(f"no global seed is set for {words} in this script (first use: {use})"
                                 for use in _shown_uses(what))),
