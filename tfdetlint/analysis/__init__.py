@@ -15,7 +15,7 @@ from tfdetlint.analysis import keras
 from tfdetlint.analysis.callgraph import CallGraph
 from tfdetlint.analysis.contexts import Contexts
 from tfdetlint.analysis.effects import Effect, Randomness
-from tfdetlint.analysis.model import LAST, FileFacts, ResolvedCall, State, report_pos
+from tfdetlint.analysis.model import LAST, Binding, FileFacts, ResolvedCall, State, report_pos
 from tfdetlint.analysis.order import ProgramOrder
 from tfdetlint.analysis.randomness import is_stateful, unseeded_domain
 from tfdetlint.analysis.resolve import Resolver
@@ -120,7 +120,9 @@ def summarise_function(model: ModuleModel, function: str, path: str, project: Pr
     if function in (MODULE_TOP, MODULE_MAIN):
         return _summarise_import(model, path, project, depth, as_main=function == MODULE_MAIN)
     binding = model.resolver.lookup(function, 0, LAST)
-    if binding is None or binding.scope is None or binding.kind not in ("def", "class"):
+    if binding is None or binding.kind == "import":
+        return _reexported(model, function, binding, path, project, depth)
+    if binding.scope is None or binding.kind not in ("def", "class"):
         return None
     entry = binding.scope if binding.kind == "def" else model.resolver.method_of(binding.scope, "__init__")
     if entry is None:
@@ -146,6 +148,21 @@ def summarise_function(model: ModuleModel, function: str, path: str, project: Pr
         return None
     entropy = next(iter(order.entropy_seeds), None)
     return Effect(function, path, state.seeds, state.determinism, entropy, draws[:8], stateful[:8], trains_text)
+
+
+def _reexported(model: ModuleModel, function: str, binding: Binding | None, path: str, project: ProjectIndex,
+                depth: int) -> Effect | None:
+    """A package's ``__init__`` that re-exports the function (``from .train import gan_train``,
+    ``from pkg.train import *``): calling it is calling the module that defines it."""
+    if binding is not None:
+        return project.effect(binding.qname, path, depth + 1) if binding.qname else None
+    for stmt in model.tree.body:
+        if isinstance(stmt, ast.ImportFrom) and any(alias.name == "*" for alias in stmt.names):
+            source = "." * stmt.level + (stmt.module or "")
+            effect = project.effect(f"{source}.{function}", path, depth + 1)
+            if effect is not None:
+                return effect
+    return None
 
 
 def _summarise_import(model: ModuleModel, path: str, project: ProjectIndex, depth: int, *,

@@ -9,6 +9,8 @@ instance of one), or unknown.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+from typing import TypeVar
 
 from tfdetlint.analysis.model import (
     UNKNOWN,
@@ -23,6 +25,8 @@ from tfdetlint.analysis.model import (
 from tfdetlint.analysis.symbols import SymbolTable
 from tfdetlint.arguments import argument
 from tfdetlint.catalogue import Catalogue, Shape
+
+T = TypeVar("T")
 
 _PARTIALS = frozenset({"functools.partial"})
 _MAX_CLASS_DEPTH = 10
@@ -204,11 +208,30 @@ class Resolver:
             passed = self._argument_type(binding.value_scope, expr.id)
             if passed is not None:
                 return Val(type=passed, hint=expr.id)
+            code = self._argument_function(binding.value_scope, expr.id)
+            if code is not None:
+                return code
         return Val(hint=expr.id)
 
     def _argument_type(self, function: int, name: str) -> str | None:
         """The catalogue type every call of a local function passes for a parameter
         (``def configure(ds): ds.shuffle(1000)`` called as ``configure(train_ds)``)."""
+        found = self._arguments(function, name, lambda v: v.type)
+        return found if isinstance(found, str) else None
+
+    def _argument_function(self, function: int, name: str) -> Val | None:
+        """The function every call of a local function passes for a parameter, by name
+        (``run_main(flags, train_fn=train.train)``): calling the parameter calls it."""
+        def code(value: Val) -> Val | None:
+            if value.qname is not None:
+                return Val(qname=value.qname)
+            local = value.local
+            return Val(local=local) if local is not None and self.scopes[local].kind == "function" else None
+        found = self._arguments(function, name, code)
+        return found if isinstance(found, Val) else None
+
+    def _arguments(self, function: int, name: str, fact: Callable[[Val], T | None]) -> T | None:
+        """What every call of a local function passes for a parameter, when they all agree."""
         key = (function, name)
         node = self.scopes[function].node
         if key in self._param_busy or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -216,17 +239,17 @@ class Resolver:
         positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
         self._param_busy.add(key)
         try:
-            found: set[str | None] = set()
+            found: list[T | None] = []
             for site in self._callers_of(function):
                 arg = next((k.value for k in site.node.keywords if k.arg == name), None)
                 if arg is None and name in positional and positional.index(name) < len(site.node.args):
                     arg = site.node.args[positional.index(name)]
                     if any(isinstance(a, ast.Starred) for a in site.node.args[: positional.index(name) + 1]):
                         arg = None
-                found.add(self.value_of(arg, site.scope).type if arg is not None else None)
+                found.append(fact(self.value_of(arg, site.scope)) if arg is not None else None)
         finally:
             self._param_busy.discard(key)
-        return found.pop() if len(found) == 1 else None
+        return found[0] if found and all(f == found[0] for f in found) else None
 
     def _callers_of(self, function: int) -> list[CallSite]:
         if self._callers is None:
