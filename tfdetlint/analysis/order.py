@@ -246,19 +246,12 @@ class ProgramOrder:
                     changed = True
         return once
 
-    def _skipped_by_default(self, site: CallSite) -> bool:
-        """Inside `if FLAGS.seed:` with the flag's default falsy: a default run never gets here."""
-        for guard in site.guards:
-            fact = self.v.of(guard, site.scope)
-            if isinstance(fact, Known) and not _truthy(fact.value):
-                return True
-        return False
-
     def _effect(self, site: CallSite, resolved: ResolvedCall) -> Effect | None:
         api = resolved.api
         setter = self.c.setters.get(api)
-        if (setter is not None or api in self.c.determinism_functions) and self._skipped_by_default(site):
-            return None
+        if (setter is not None or api in self.c.determinism_functions) and not self.v.runs_by_default(
+                site.guards, site.scope):
+            return None  # inside `if FLAGS.seed:` with the flag's default falsy: a default run never gets here
         if setter is not None:
             seed = argument(site.node, setter.seed_param, setter.seed_pos)
             entropy = None
@@ -337,9 +330,3 @@ def constant_text(expr: ast.expr) -> str | None:
         return str(value)
     return None
 
-
-def _truthy(value: object) -> bool:
-    try:
-        return bool(value)
-    except Exception:  # an odd constant's __bool__: assume the branch may run
-        return True

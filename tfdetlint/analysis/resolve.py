@@ -216,7 +216,7 @@ class Resolver:
     def _argument_type(self, function: int, name: str) -> str | None:
         """The catalogue type every call of a local function passes for a parameter
         (``def configure(ds): ds.shuffle(1000)`` called as ``configure(train_ds)``)."""
-        found = self._arguments(function, name, lambda v: v.type)
+        found = self.arguments_passed(function, name, lambda arg, scope: self.value_of(arg, scope).type)
         return found if isinstance(found, str) else None
 
     def _argument_function(self, function: int, name: str) -> Val | None:
@@ -227,11 +227,12 @@ class Resolver:
                 return Val(qname=value.qname)
             local = value.local
             return Val(local=local) if local is not None and self.scopes[local].kind == "function" else None
-        found = self._arguments(function, name, code)
+        found = self.arguments_passed(function, name, lambda arg, scope: code(self.value_of(arg, scope)))
         return found if isinstance(found, Val) else None
 
-    def _arguments(self, function: int, name: str, fact: Callable[[Val], T | None]) -> T | None:
-        """What every call of a local function passes for a parameter, when they all agree."""
+    def arguments_passed(self, function: int, name: str, fact: Callable[[ast.expr, int], T | None]) -> T | None:
+        """What every call of a local function passes for a parameter, when they all agree:
+        ``fact`` of each argument expression (and the scope it is in)."""
         key = (function, name)
         node = self.scopes[function].node
         if key in self._param_busy or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -246,7 +247,7 @@ class Resolver:
                     arg = site.node.args[positional.index(name)]
                     if any(isinstance(a, ast.Starred) for a in site.node.args[: positional.index(name) + 1]):
                         arg = None
-                found.append(fact(self.value_of(arg, site.scope)) if arg is not None else None)
+                found.append(fact(arg, site.scope) if arg is not None else None)
         finally:
             self._param_busy.discard(key)
         return found[0] if found and all(f == found[0] for f in found) else None

@@ -60,7 +60,10 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
                if c.in_script(facts) and (d := unseeded_domain(c, facts, catalogue))]
     needing += list(_helper_draws(facts))
     if needing:
-        needing.sort(key=lambda n: (n[0].order, n[0].node.lineno, n[0].node.col_offset))  # program order
+        # Program order; a draw the default run skips (`if FLAGS.noise > 0:`, default 0) is not the
+        # first use while another draw runs by default.
+        needing.sort(key=lambda n: (not facts.values.runs_by_default(n[0].site.guards, n[0].site.scope),
+                                    n[0].order, n[0].node.lineno, n[0].node.col_offset))
         first, _, what = _where_run(*needing[0])
         domains = sorted({d for _, d, _ in needing})
         # "Keras 3" (which follows Python's seed) or "Keras 2" (which follows TF's): the user can check it.
