@@ -77,6 +77,9 @@ class ProgramOrder:
     def run_module(self) -> State:
         self._from_top = True
         final = self.enter(0, State())
+        for deferred in self.deferred:  # model_fns no training call ran: evaluated, predicted, exported
+            self._entered_by(deferred, None, 0, repeats=True)
+            self.enter(deferred, self._estimator_graph(final))
         self._from_top = False
         self.reached_from_top = set(self.visited)
         for scope in self.scopes:
@@ -178,8 +181,9 @@ class ProgramOrder:
 
     def _estimator_graph(self, state: State) -> State:
         """The state in a graph an Estimator builds: tf.compat.v1.set_random_seed on the default
-        graph does not reach it (docs/program-model.md), only RunConfig(tf_random_seed=)."""
-        return state if self.estimator_seeded else State(state.seeds - {"tf"}, state.determinism)
+        graph does not reach it (docs/program-model.md); RunConfig(tf_random_seed=) seeds it."""
+        seeds = state.seeds | {"tf"} if self.estimator_seeded else state.seeds - {"tf"}
+        return State(seeds, state.determinism)
 
     def _is_model_fn(self, event: RefEvent, builder: str | None) -> bool:
         """``model_fn=f``, or ``Estimator(f)``: model_fn is the constructors' first parameter."""
@@ -303,15 +307,15 @@ class ProgramOrder:
         return tuple(Randomness(domain, call.api, f"{name}:{call.node.lineno}") for call, domain in unseeded)
 
 
-def _event_node(event: Event) -> ast.AST:
+def _event_node(event: Event) -> ast.stmt | ast.expr:
     if isinstance(event, (CallSite, SetAttrEvent, ImportEvent)):
         return event.node
     return event.call if isinstance(event, RefEvent) else event.target
 
 
-def _inside(node: ast.AST, call: ast.Call) -> bool:
+def _inside(node: ast.stmt | ast.expr, call: ast.Call) -> bool:
     """Whether ``node`` is part of the call expression ``call`` (one of its arguments)."""
-    start = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+    start = (node.lineno, node.col_offset)
     return (call.lineno, call.col_offset) <= start <= (call.end_lineno or call.lineno, call.end_col_offset or 0)
 
 

@@ -118,11 +118,15 @@ class ValueFacts:
     def runs_by_default(self, guards: tuple[ast.expr, ...], scope: int) -> bool:
         """Whether code inside these ``if`` tests runs in a default run: not when one of them is
         known to be false (``if FLAGS.seed:`` with the flag's default 0 or None)."""
+        return self.skipping_guard(guards, scope) is None
+
+    def skipping_guard(self, guards: tuple[ast.expr, ...], scope: int) -> tuple[ast.expr, Known] | None:
+        """The first of these ``if`` tests known to be false in a default run, with how it is known."""
         for guard in guards:
             fact = self.of(guard, scope)
             if isinstance(fact, Known) and not _truthy(fact.value):
-                return False
-        return True
+                return guard, fact
+        return None
 
     def _param_scope(self, name: str, scope: int) -> int | None:
         current: int | None = scope
