@@ -265,3 +265,24 @@ def test_parameter_passed_different_functions_is_not_resolved(tmp_path: Path) ->
     runner = RUNNER.format(fn="loops.fit_loop") + "\nrun_main(FLAGS, print)\n"
     write(tmp_path, {"lib/__init__.py": "", "lib/loops.py": LOOP_LIB.format(setup=""), "train.py": runner})
     assert project_codes([tmp_path / "train.py"], tmp_path) == []
+
+
+# ---- an Estimator file runs with Keras 2 (tf.estimator is gone from TensorFlow 2.16, the first with Keras 3)
+KERAS_IN_MODEL_FN = """
+import tensorflow.compat.v1 as tf
+
+def model_fn(features, labels, mode):
+    logits = tf.keras.layers.Dense(2)(features)
+    return tf.estimator.EstimatorSpec(mode, loss=tf.reduce_mean(logits))
+
+if __name__ == "__main__":
+    est = tf.estimator.Estimator(model_fn{config})
+    est.train(input_fn, steps=1)
+"""
+
+
+def test_keras_layers_in_a_model_fn_follow_the_estimator_graph_seed() -> None:
+    seed = next(f for f in check(KERAS_IN_MODEL_FN.format(config="")) if f.code == "TFD501")
+    assert seed.line == 10 and "Keras 2" in seed.message and "tf.estimator" in seed.help
+    seeded = KERAS_IN_MODEL_FN.format(config=", config=tf.estimator.RunConfig(tf_random_seed=1)")
+    assert has(seeded, "TFD501") == []

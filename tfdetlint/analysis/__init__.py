@@ -90,7 +90,8 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
                        and isinstance(node := model.symbols.scopes[target].node, (ast.FunctionDef, ast.AsyncFunctionDef))),
                       None)
     hint = project.keras_hint(path) if project is not None else None
-    version, keras_reason = keras.infer(model.symbols, keras_version, hint)
+    estimator = any(c.api.startswith("tensorflow.estimator.") for c in calls)
+    version, keras_reason = keras.infer(model.symbols, keras_version, hint, estimator)
     return FileFacts(
         calls=calls,
         attr_assigns=order.attrs,
