@@ -286,3 +286,47 @@ def test_keras_layers_in_a_model_fn_follow_the_estimator_graph_seed() -> None:
     assert seed.line == 10 and "Keras 2" in seed.message and "tf.estimator" in seed.help
     seeded = KERAS_IN_MODEL_FN.format(config=", config=tf.estimator.RunConfig(tf_random_seed=1)")
     assert has(seeded, "TFD501") == []
+
+
+# ---- models built by a base class's __init__ (super()), in the module or another one
+NET_BASE = """
+import tensorflow as tf
+
+class Backbone(tf.keras.Model):
+    def __init__(self, width):
+        super().__init__()
+        self.conv = tf.keras.layers.Conv2D(width, 3)
+"""
+
+NET_TRAIN = """
+import tensorflow as tf
+from {module} import Backbone
+
+class Detector(Backbone):
+    def __init__(self):
+        super(Detector, self).__init__(width=8)
+
+if __name__ == "__main__":
+    {seed}model = Detector()
+"""
+
+
+def test_super_init_of_a_local_base_draws_in_the_subclass() -> None:
+    code = NET_BASE + NET_TRAIN.replace("from {module} import Backbone\n", "").format(seed="")
+    assert has(code, "TFD501") == [7]
+
+
+def test_super_init_of_a_base_in_another_module(tmp_path: Path) -> None:
+    write(tmp_path, {"nets.py": NET_BASE, "train.py": NET_TRAIN.format(module="nets", seed="")})
+    found = findings([tmp_path / "train.py"], tmp_path, "--no-cache")
+    assert [(f["line"], f["code"]) for f in found] == [(7, "TFD501")]  # the super() call that draws
+    assert "nets.py:7" in str(found[0]["message"])
+    write(tmp_path, {"train.py": NET_TRAIN.format(module="nets", seed="tf.keras.utils.set_random_seed(1)\n    ")})
+    assert project_codes([tmp_path / "train.py"], tmp_path) == []
+
+
+def test_module_found_from_a_folder_above_the_script(tmp_path: Path) -> None:
+    """`det/tools/train.py` importing `tools.nets`: run with `det/` on the path."""
+    write(tmp_path, {"pyproject.toml": "", "det/tools/nets.py": NET_BASE,
+                     "det/tools/train.py": NET_TRAIN.format(module="tools.nets", seed="")})
+    assert project_codes([tmp_path / "det" / "tools" / "train.py"], tmp_path) == [("train.py", 7, "TFD501")]

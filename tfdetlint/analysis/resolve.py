@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from tfdetlint.analysis.model import (
+    LAST,
     UNKNOWN,
     Binding,
     CallSite,
@@ -267,6 +268,8 @@ class Resolver:
         dynamic = self._dunder_import(call, scope)
         if dynamic is not None:
             return dynamic
+        if isinstance(call.func, ast.Name) and call.func.id == "super" and self.lookup("super", scope, LAST) is None:
+            return self._super_value(call, scope)
         func = self.value_of(call.func, scope)
         if func.qname in _PARTIALS and call.args:
             return self.value_of(call.args[0], scope)  # partial(f, ...) calls f
@@ -299,6 +302,19 @@ class Resolver:
                     return Val(type=other.name)
             return Val(external=True)
         return Val(external=True)
+
+    def _super_value(self, call: ast.Call, scope: int) -> Val:
+        """``super().__init__(...)`` in a method: the first base class, as an instance of it (a
+        local class) or by its qualified name (``pkg.base.Net``, whose ``__init__`` then runs)."""
+        class_id = self.enclosing_class(scope)
+        if class_id is None or not self.scopes[class_id].bases:
+            return UNKNOWN
+        if call.args and not (isinstance(call.args[0], ast.Name) and call.args[0].id == self.scopes[class_id].name):
+            return UNKNOWN  # super(Other, self): a base further up the order
+        base = self.value_of(self.scopes[class_id].bases[0], self.scopes[class_id].parent or 0)
+        if base.local is not None and self.scopes[base.local].kind == "class":
+            return Val(instance_of=base.local)
+        return Val(qname=base.qname) if base.qname is not None else UNKNOWN
 
     def _shaped(self, shape: Shape, call: ast.Call, scope: int) -> Val:
         """The value of a call that returns one, a dict or a list of a type, by its arguments."""
