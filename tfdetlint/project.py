@@ -79,6 +79,7 @@ class ProjectIndex:
     _digests: dict[str, str] = field(default_factory=dict)
     _files: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # stat calls are the cost
     _above: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # per importer folder
+    _plain_folders: dict[str, bool] = field(default_factory=dict)  # folders without __init__.py
     _reading: list[set[str]] = field(default_factory=list)  # files read, per summary being computed
 
     def start_file(self) -> None:
@@ -101,6 +102,10 @@ class ProjectIndex:
         ``as_script``: the importer is the checked file, which may be run as a script, so its own
         folder comes first on the import path, as Python puts it there (``sys.path[0]``)."""
         relative = module.startswith(".")
+        if importer and not as_script and not relative:
+            # A top-level module outside any package was imported with its folder on the path
+            # (the script's own folder, usually): its plain imports find its siblings first.
+            as_script = self._top_level_folder(str(Path(importer).parent))
         key = (module, str(Path(importer).parent) if (relative or as_script) and importer else "")
         if key not in self._files:
             self._files[key] = self._find_module_file(module, importer, as_script)
@@ -128,6 +133,11 @@ class ProjectIndex:
             if found is not None:
                 return found
         return None
+
+    def _top_level_folder(self, folder: str) -> bool:
+        if folder not in self._plain_folders:
+            self._plain_folders[folder] = not (Path(folder) / "__init__.py").is_file()
+        return self._plain_folders[folder]
 
     def _find_above(self, parts: list[str], importer: str) -> Path | None:
         """A module found from a folder above the importer, inside the project: code run with that

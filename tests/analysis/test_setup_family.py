@@ -330,3 +330,17 @@ def test_module_found_from_a_folder_above_the_script(tmp_path: Path) -> None:
     write(tmp_path, {"pyproject.toml": "", "det/tools/nets.py": NET_BASE,
                      "det/tools/train.py": NET_TRAIN.format(module="tools.nets", seed="")})
     assert project_codes([tmp_path / "det" / "tools" / "train.py"], tmp_path) == [("train.py", 7, "TFD501")]
+
+
+def test_a_helper_outside_packages_imports_its_siblings(tmp_path: Path) -> None:
+    """`v2/model.py`, imported by `v2/train.py` as `model`, imports `layers`: with `v2/` on the path
+    that is `v2/layers.py`, not the top-level `layers.py` of the other script checked with it."""
+    quiet = "def build():\n    return None\n"
+    drawing = "import tensorflow as tf\n\ndef build():\n    return tf.random.normal([2])\n"
+    model = "import layers\n\ndef make():\n    return layers.build()\n"
+    train = "import model\n\nif __name__ == '__main__':\n    model.make()\n"
+    write(tmp_path, {"layers.py": quiet, "model.py": model, "train.py": train,
+                     "v2/layers.py": drawing, "v2/model.py": model, "v2/train.py": train})
+    found = findings([tmp_path / "train.py", tmp_path / "v2" / "train.py"], tmp_path, "--no-cache")
+    assert [(Path(str(f["path"])).parent.name, f["line"], f["code"]) for f in found] == [("v2", 4, "TFD501")]
+    assert "layers.py:4" in str(found[0]["message"])
