@@ -344,3 +344,11 @@ def test_a_helper_outside_packages_imports_its_siblings(tmp_path: Path) -> None:
     found = findings([tmp_path / "train.py", tmp_path / "v2" / "train.py"], tmp_path, "--no-cache")
     assert [(Path(str(f["path"])).parent.name, f["line"], f["code"]) for f in found] == [("v2", 4, "TFD501")]
     assert "layers.py:4" in str(found[0]["message"])
+
+
+def test_run_config_seed_from_a_flag_defaulting_to_none_seeds_nothing_by_default() -> None:
+    code = ESTIMATOR.replace("import tensorflow.compat.v1 as tf\n", "import tensorflow.compat.v1 as tf\nfrom absl import flags\n"
+                             "flags.DEFINE_integer('seed', {default}, 'seed')\nFLAGS = flags.FLAGS\n")
+    code = code.replace("Estimator(model_fn)", "Estimator(model_fn, config=tf.estimator.RunConfig(tf_random_seed=FLAGS.seed))")
+    assert has(code.replace("{default}", "None"), "TFD501") == [16]
+    assert has(code.replace("{default}", "3"), "TFD501") == []

@@ -56,7 +56,7 @@ class ProgramOrder:
         # Scopes the module top runs through calls (not callbacks handed to a library): what running
         # the module does itself.
         self.entered_now: set[int] = {0}
-        self.estimator_seeded = graph.estimator_seeded()
+        self.estimator_seeded = self._estimator_seeded()
         self.deferred: list[int] = []  # model_fns handed to an Estimator, run when it trains
         self.run_by: ResolvedCall | None = None  # the Estimator training call running its model_fn now
         # Per scope entered from the module top: the calls that entered it, and whether each can
@@ -65,6 +65,17 @@ class ProgramOrder:
         self._from_top = False
         # Lines of the `if __name__ == "__main__":` blocks skipped: set when the module is imported.
         self.skipped_lines: list[tuple[int, int]] = []
+
+    def _estimator_seeded(self) -> bool:
+        """Whether some ``RunConfig(tf_random_seed=...)`` seeds the graphs Estimators build on a
+        default run (not ``tf_random_seed=FLAGS.seed`` with the flag's default None)."""
+        for site in self.r.w.sites:
+            for keyword in site.node.keywords:
+                if keyword.arg == "tf_random_seed" and not is_none(keyword.value):
+                    value = self.v.of(keyword.value, site.scope)
+                    if not (isinstance(value, Known) and value.value is None):
+                        return True
+        return False
 
     def _seeded_test_scopes(self) -> set[int]:
         seeded: set[int] = set()
