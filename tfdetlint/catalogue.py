@@ -160,6 +160,9 @@ class Consumer:
     name: str
     domain: str
     initializers: tuple[str, ...] = ()
+    # Draws only through the defaults: an initializer passed explicitly is a call of its own,
+    # reported (or not) by what it is; a variable holding one is not known to draw.
+    default_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,7 @@ class Catalogue:
     runners: frozenset[str]
     flag_parsers: frozenset[str]
     own_graph_builders: frozenset[str]
+    model_fn_first: frozenset[str]
     env_setters: frozenset[str]
     train_op_builders: frozenset[str]
     fn_keywords: frozenset[str]
@@ -424,7 +428,7 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
     rules = dict(load_rules(directory))
     rewrites = tuple(sorted(names["rewrite"].items(), key=lambda kv: -len(kv[0])))
     random_apis = _group(_random_apis([*rng.get("api", []), *shuffle.get("api", [])]))
-    consumer_entries = {n: Consumer(n, c["domain"], tuple(c.get("initializers", ())))
+    consumer_entries = {n: Consumer(n, c["domain"], tuple(c.get("initializers", ())), bool(c.get("default_only")))
                         for c in rng.get("consumer", []) for n in c["names"]}
     consumers = {n: c.domain for n, c in consumer_entries.items()}
     setters: dict[str, Setter] = {}
@@ -496,6 +500,7 @@ def load_catalogue(directory: str | None = None) -> Catalogue:
         runners=frozenset(program["runners"]),
         flag_parsers=frozenset(program["flag_parsers"]),
         own_graph_builders=frozenset(program["own_graph_builders"]),
+        model_fn_first=frozenset(program["model_fn_first"]),
         env_setters=frozenset(program["env_setters"]),
         train_op_builders=frozenset(program["train_op_builders"]),
         fn_keywords=frozenset(program["fn_keywords"]),

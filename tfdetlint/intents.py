@@ -24,7 +24,7 @@ from functools import cached_property
 from typing import Any
 
 from tfdetlint.analysis import FileFacts, ResolvedCall, report_pos
-from tfdetlint.analysis.values import FlagDefinition
+from tfdetlint.analysis.values import FlagDefinition, Known
 from tfdetlint.arguments import argument, is_none, source_text
 from tfdetlint.catalogue import Catalogue, RandomApi
 
@@ -259,6 +259,8 @@ class Program:
             # A seed in a function the script never refers to never runs (``unreferenced``).
             if setter is None or not call.reached or call.unreferenced or not (setter.domains & set(_PROGRAM_DOMAINS)):
                 continue
+            if not self.facts.values.runs_by_default(call.site.guards, call.site.scope):
+                continue  # `if FLAGS.seed:` with a falsy default: the default run is not seeded there
             seed = argument(call.node, setter.seed_param, setter.seed_pos)
             if isinstance(seed, ast.expr) and not is_none(seed) and not self._from_entropy(seed):
                 found.append(call)
@@ -329,7 +331,16 @@ class Program:
 
     def _seed_flag(self, parser: str) -> FlagDefinition | None:
         return next((d for d in self.facts.values.flag_definitions()
-                     if d.parser == parser and _SEED_FLAG.match(d.name) and d.kind in (None, "integer")), None)
+                     if d.parser == parser and _SEED_FLAG.match(d.name) and d.kind in (None, "integer")
+                     and self._int_default(d)), None)
+
+    def _int_default(self, flag: FlagDefinition) -> bool:
+        """A flag whose default is a number: one whose default is None (unseeded unless given)
+        would hand None to the setter in a default run."""
+        if flag.default is None:
+            return False
+        value = self.facts.values.of(flag.default, 0)
+        return isinstance(value, Known) and isinstance(value.value, int) and not isinstance(value.value, bool)
 
     def _absl_seed_flag(self) -> str | None:
         flag = self._seed_flag("absl")
@@ -584,6 +595,9 @@ def _call_of(raw: Any, program: Program) -> ResolvedCall | None:
 
 def _seed_program(raw: Any, program: Program) -> FixIntent | None:
     node = getattr(raw, "node", None)
+    call = _call_of(raw, program)
+    if call is not None and call.api in program.catalogue.own_graph_builders:
+        return None  # draws in the graph an Estimator builds: only its RunConfig(tf_random_seed=) seeds them
     return None if node is None else program.program_intent(node)
 
 

@@ -96,6 +96,8 @@ class ProjectIndex:
     _busy: set[tuple[Path, str]] = field(default_factory=set)
     _digests: dict[str, str] = field(default_factory=dict)
     _files: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # stat calls are the cost
+    _above: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # per importer folder
+    _plain_folders: dict[str, bool] = field(default_factory=dict)  # folders without __init__.py
     _reading: list[set[str]] = field(default_factory=list)  # files read, per summary being computed
     # the summaries being computed, innermost last, and whether a call cycle cut each short: one
     # computed while a caller of its was still being computed depends on where the cycle was
@@ -123,10 +125,20 @@ class ProjectIndex:
         ``as_script``: the importer is the checked file, which may be run as a script, so its own
         folder comes first on the import path, as Python puts it there (``sys.path[0]``)."""
         relative = module.startswith(".")
+        if importer and not as_script and not relative:
+            # A top-level module outside any package was imported with its folder on the path
+            # (the script's own folder, usually): its plain imports find its siblings first.
+            as_script = self._top_level_folder(str(Path(importer).parent))
         key = (module, str(Path(importer).parent) if (relative or as_script) and importer else "")
         if key not in self._files:
             self._files[key] = self._find_module_file(module, importer, as_script)
-        return self._files[key]
+        found = self._files[key]
+        if found is None and importer and not relative:
+            above = (module, str(Path(importer).parent))
+            if above not in self._above:
+                self._above[above] = self._find_above([p for p in module.split(".") if p], importer)
+            found = self._above[above]
+        return found
 
     def _find_module_file(self, module: str, importer: str | None, as_script: bool = False) -> Path | None:
         level = len(module) - len(module.lstrip("."))
@@ -155,6 +167,23 @@ class ProjectIndex:
                 found.add(path)
         return found
 
+    def _top_level_folder(self, folder: str) -> bool:
+        if folder not in self._plain_folders:
+            self._plain_folders[folder] = not (Path(folder) / "__init__.py").is_file()
+        return self._plain_folders[folder]
+
+    def _find_above(self, parts: list[str], importer: str) -> Path | None:
+        """A module found from a folder above the importer, inside the project: code run with that
+        folder on the path (`efficientdet/tf2/train.py` importing `tf2.train_lib`, run from
+        `efficientdet/`). Only when the roots do not have it."""
+        for folder in Path(importer).resolve().parent.parents:
+            if not any(folder.is_relative_to(root) for root in self.roots):
+                break
+            found = _module_in(folder, parts)
+            if found is not None:
+                return found
+        return None
+
     # ---- effects
     def effect(self, qname: str, importer: str | None, depth: int = 0) -> Effect | None:
         """The effect of calling the function ``qname`` resolved from a file's imports."""
@@ -165,6 +194,10 @@ class ProjectIndex:
             return None
         module, _, function = qname.rpartition(".")
         path = self.module_file(module, importer, as_script=depth == 0)
+        if path is None and function == "__init__" and "." in module:
+            # `super().__init__()` of a project class: `pkg.mod.Base.__init__` runs what `Base()` runs.
+            module, _, function = module.rpartition(".")
+            path = self.module_file(module, importer, as_script=depth == 0)
         if path is None:
             return None
         return self.effect_in(path, function, depth)

@@ -93,3 +93,26 @@ def test_dense_with_seeded_initializer_is_identical_without_a_global_seed() -> N
     first, second = (line.split() for line in _twice(body))
     assert first[0] == second[0]
     assert first[1] != second[1]
+
+
+def test_get_variable_default_initializer_draws_from_the_graph_seed() -> None:
+    """TF1 layers (tf.layers.dense, tf.contrib.layers) create their kernels with get_variable and no
+    initializer: the default (glorot_uniform) draws from the graph seed, so an unseeded graph gives
+    other weights in every process and a graph seed makes them identical (rules/apis/rng.toml)."""
+    body = """
+    v1 = tf.compat.v1
+    v1.disable_eager_execution()
+    outputs = []
+    for graph_seed in (None, 7):
+        with tf.Graph().as_default() as g:
+            if graph_seed is not None:
+                v1.set_random_seed(graph_seed)
+            w = v1.get_variable("kernel", [4, 4])
+            with v1.Session(graph=g) as sess:
+                sess.run(v1.global_variables_initializer())
+                outputs.append(digest(sess.run(w)))
+    print(*outputs)
+    """
+    first, second = (line.split() for line in _twice(body))
+    assert first[0] != second[0]  # no seed: differs per process
+    assert first[1] == second[1]  # the graph's seed: identical

@@ -19,6 +19,7 @@ from tfdetlint.analysis.contexts import Contexts, Handed
 from tfdetlint.analysis.effects import Effect, Randomness, SeedParameter
 from tfdetlint.analysis.model import (
     LAST,
+    Binding,
     CallSite,
     FileFacts,
     Handoff,
@@ -98,9 +99,8 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
     main_trains = main is not None and main in order.reached_from_top and any(
         is_training_call(c, catalogue) and c.site.scope in model.graph.reachable({main}) for c in calls
     )
-    # `for batch in data: train_step(batch)` at module level: the top level runs a function that trains.
-    top_trains = any(is_training_call(c, catalogue) and c.site.scope in order.reached_from_top
-                     and c.site.scope in model.graph.reachable(_run_at_top(model)) for c in calls)
+    top_trains = any(is_training_call(c, catalogue) and model.symbols.event_scope(c.site.scope) in order.entered_now
+                     for c in calls)
     script, reason = script_status(model.resolver, catalogue, calls, test_reason=test_reason, notebook=notebook,
                                    force_script=force_script, main_trains=main_trains, top_trains=top_trains)
     if script:
@@ -114,7 +114,8 @@ def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_ver
                       None)
     seed_defaults = _seed_defaults(model, order, catalogue, Path(path).name)
     hint = project.keras_hint(path) if project is not None else None
-    version, keras_reason = keras.infer(model.symbols, keras_version, hint)
+    estimator = any(c.api.startswith("tensorflow.estimator.") for c in calls)
+    version, keras_reason = keras.infer(model.symbols, keras_version, hint, estimator)
     return FileFacts(
         calls=calls,
         attr_assigns=order.attrs,
@@ -187,17 +188,6 @@ def _seed_defaults(model: ModuleModel, order: ProgramOrder, catalogue: Catalogue
     return found
 
 
-def _run_at_top(model: ModuleModel) -> set[int]:
-    """The local functions the module's top level calls directly (not callbacks it hands over)."""
-    found: set[int] = set()
-    for site in model.symbols.sites:
-        if site.module_level:
-            target = model.graph.runs_now(site, model.resolver.resolve_call(site))
-            if target is not None:
-                found.add(target)
-    return found
-
-
 def summarise_function(model: ModuleModel, function: str, path: str, project: ProjectIndex, depth: int) -> Effect | None:
     """What calling ``function`` of this module does to the random state, and what it draws unseeded.
     ``MODULE_TOP``/``MODULE_MAIN``: what importing (``%run``-ning) the module does to the state."""
@@ -206,7 +196,9 @@ def summarise_function(model: ModuleModel, function: str, path: str, project: Pr
     if function.endswith("()"):
         return _summarise_result(model, function, path, project, depth)
     binding = model.resolver.lookup(function, 0, LAST)
-    if binding is None or binding.scope is None or binding.kind not in ("def", "class"):
+    if binding is None or binding.kind == "import":
+        return _reexported(model, function, binding, path, project, depth)
+    if binding.scope is None or binding.kind not in ("def", "class"):
         return None
     entry = binding.scope if binding.kind == "def" else model.resolver.method_of(binding.scope, "__init__")
     if entry is None:
@@ -290,6 +282,21 @@ def entropy_parameters(model: ModuleModel, entry: int, catalogue: Catalogue, fil
                 position = positional.index(seed.id) - offset if seed.id in positional else None
                 found.append(SeedParameter(seed.id, position, api.name, f"{file}:{site.node.lineno}"))
     return tuple(found)
+
+
+def _reexported(model: ModuleModel, function: str, binding: Binding | None, path: str, project: ProjectIndex,
+                depth: int) -> Effect | None:
+    """A package's ``__init__`` that re-exports the function (``from .train import gan_train``,
+    ``from pkg.train import *``): calling it is calling the module that defines it."""
+    if binding is not None:
+        return project.effect(binding.qname, path, depth + 1) if binding.qname else None
+    for stmt in model.tree.body:
+        if isinstance(stmt, ast.ImportFrom) and any(alias.name == "*" for alias in stmt.names):
+            source = "." * stmt.level + (stmt.module or "")
+            effect = project.effect(f"{source}.{function}", path, depth + 1)
+            if effect is not None:
+                return effect
+    return None
 
 
 def _summarise_import(model: ModuleModel, path: str, project: ProjectIndex, depth: int, *,

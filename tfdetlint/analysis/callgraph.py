@@ -25,7 +25,6 @@ class CallGraph:
         self.c = catalogue
         self.scopes = symbols.scopes
         self._callees: dict[int, set[int]] | None = None
-        self._estimator_seeded: bool | None = None
 
     def code_of(self, expr: ast.expr, scope: int) -> int | None:
         """The local function, lambda or method an expression denotes as something to call."""
@@ -82,14 +81,6 @@ class CallGraph:
             return False
         line = node.lineno
         return any(b.lineno <= line <= (b.end_lineno or b.lineno) for b in self.w.main_blocks)
-
-    def estimator_seeded(self) -> bool:
-        """Whether some ``RunConfig(tf_random_seed=...)`` seeds the graphs Estimators build."""
-        if self._estimator_seeded is None:
-            self._estimator_seeded = any(
-                k.arg == "tf_random_seed" and not is_none(k.value) for site in self.w.sites for k in site.node.keywords
-            )
-        return self._estimator_seeded
 
     def callees(self) -> dict[int, set[int]]:
         """Per scope, the local code its calls run now or hand on as callbacks."""

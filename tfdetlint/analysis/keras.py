@@ -16,8 +16,9 @@ _KERAS2_ONLY = (".layers.experimental.preprocessing.", ".optimizers.legacy.")
 
 
 def infer(symbols: SymbolTable, configured: str | None,
-          project_hint: tuple[str, str] | None) -> tuple[str, str]:
-    """(major version, why) for this file."""
+          project_hint: tuple[str, str] | None, estimator: bool = False) -> tuple[str, str]:
+    """(major version, why) for this file. ``estimator``: the file uses ``tf.estimator``, which
+    TensorFlow 2.16 (the first with Keras 3) removed, so it runs with Keras 2."""
     if configured is not None:
         return configured, "configured"
     if "tf_keras" in symbols.imports:
@@ -29,6 +30,8 @@ def infer(symbols: SymbolTable, configured: str | None,
         legacy = next((n for n in symbols.import_names if any(m in f".{n}." for m in _KERAS2_ONLY)), None)
     if legacy is not None:
         return "2", f"`{legacy}` exists only in Keras 2"
+    if estimator:
+        return "2", "the file uses tf.estimator, which exists only with Keras 2 (TensorFlow < 2.16)"
     if project_hint is not None:
         return project_hint
     return "3", "default: Keras 3 (TensorFlow >= 2.16); set keras-version = 2 for tf_keras"

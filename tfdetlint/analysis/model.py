@@ -160,6 +160,8 @@ class ResolvedCall:
     no_gradient: bool = False  # a layer no gradient runs through (nothing trainable upstream, never trained)
     eager: bool = False  # the module's own code runs it directly (top level, main), not tf.data or a callback
     from_top: bool = False  # the module's own run reaches it (its top level, main, callbacks they hand over)
+    # In a model_fn: the Estimator training call that runs it (`est.train(...)`), where the program reaches it.
+    run_by: ResolvedCall | None = None
 
     @property
     def node(self) -> ast.Call:

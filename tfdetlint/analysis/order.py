@@ -57,14 +57,29 @@ class ProgramOrder:
         self.det_anywhere = False
         self.seeded_scopes = self._seeded_test_scopes()
         self.reached_from_top: set[int] = set()
-        self.estimator_seeded = graph.estimator_seeded()
+        # Scopes the module top runs through calls (not callbacks handed to a library): what running
+        # the module does itself.
+        self.entered_now: set[int] = {0}
+        self.estimator_seeded = self._estimator_seeded()
         self.deferred: list[int] = []  # model_fns handed to an Estimator, run when it trains
+        self.run_by: ResolvedCall | None = None  # the Estimator training call running its model_fn now
         # Per scope entered from the module top: the calls that entered it, and whether each can
         # enter it more than once (in a loop, or as a callback whose caller decides).
         self.entries: dict[int, dict[int, tuple[int, bool]]] = {}
         self._from_top = False
         # Lines of the `if __name__ == "__main__":` blocks skipped: set when the module is imported.
         self.skipped_lines: list[tuple[int, int]] = []
+
+    def _estimator_seeded(self) -> bool:
+        """Whether some ``RunConfig(tf_random_seed=...)`` seeds the graphs Estimators build on a
+        default run (not ``tf_random_seed=FLAGS.seed`` with the flag's default None)."""
+        for site in self.r.w.sites:
+            for keyword in site.node.keywords:
+                if keyword.arg == "tf_random_seed" and not is_none(keyword.value):
+                    value = self.v.of(keyword.value, site.scope)
+                    if not (isinstance(value, Known) and value.value is None):
+                        return True
+        return False
 
     def _seeded_test_scopes(self) -> set[int]:
         seeded: set[int] = set()
@@ -77,6 +92,9 @@ class ProgramOrder:
     def run_module(self) -> State:
         self._from_top = True
         final = self.enter(0, State())
+        for deferred in self.deferred:  # model_fns no training call ran: evaluated, predicted, exported
+            self._entered_by(deferred, None, 0, repeats=True)
+            self.enter(deferred, self._estimator_graph(final))
         self._from_top = False
         self.reached_from_top = set(self.visited)
         for scope in self.scopes:
@@ -104,11 +122,18 @@ class ProgramOrder:
         self.trail.append(scope_id)
         if scope_id in self.seeded_scopes:
             state = State(ALL_DOMAINS, state.determinism)
+        training: ResolvedCall | None = None  # an Estimator training call whose arguments are being run
         for event in self.scopes[scope_id].events:
             if scope_id == 0 and self.skipped_lines and self._skipped(event):
                 continue
+            if training is not None and not _inside(_event_node(event), training.node):
+                self._run_deferred(state, training)  # after its input_fn: the Estimator calls model_fn then
+                training = None
             if isinstance(event, CallSite):
                 state = self._on_call(event, state)
+                called = self.calls.get(id(event))
+                if called is not None and self.deferred and self._runs_model_fn(called.api):
+                    training = called
             elif isinstance(event, RefEvent):
                 self._on_callback(event, state)
             elif isinstance(event, ImportEvent):
@@ -119,12 +144,20 @@ class ProgramOrder:
                     self.det_anywhere = True
             else:
                 self._on_set_attr(event, state)
+        if training is not None:
+            self._run_deferred(state, training)
         return state
 
     def _skipped(self, event: Event) -> bool:
-        node = event.node if isinstance(event, (CallSite, SetAttrEvent, ImportEvent)) else (
-            event.call if isinstance(event, RefEvent) else event.target)
+        node = _event_node(event)
         return any(start <= node.lineno <= end for start, end in self.skipped_lines)
+
+    def _runs_model_fn(self, api: str) -> bool:
+        """``Estimator.train``, ``train_and_evaluate``: the Estimator builds its graph and calls the
+        model_fn inside them. Evaluation restores the trained variables instead, so only training
+        runs the model_fn's draws where they matter."""
+        return api in self.c.own_graph_builders and (api in self.c.training_methods
+                                                     or api in self.c.training_functions)
 
     def _on_import(self, event: ImportEvent, state: State) -> State:
         """A project module's top level runs at its first import: the seeds it sets, the op
@@ -147,8 +180,6 @@ class ProgramOrder:
         code = self.g.code_of(event.name, event.scope)
         if code is None:
             self._on_mapped_helper(event)
-            if event.keyword == "input_fn":
-                self._run_deferred(state)
             return
         # A callback runs later, so what it sets is not known to hold after this point.
         receiver = self.r.value_of(event.call.func, event.scope)
@@ -156,17 +187,13 @@ class ProgramOrder:
             receiver.qname in self.c.own_graph_builders
             or self.c.type_of_constructor(receiver.qname) == "tensorflow.estimator.Estimator"
         )
-        if builder and not self.estimator_seeded:
-            # An Estimator builds its own graph: tf.compat.v1.set_random_seed on the default
-            # graph does not reach it (docs/program-model.md), only RunConfig(tf_random_seed=).
-            state = State(state.seeds - {"tf"}, state.determinism)
-        if builder and event.keyword == "model_fn":
+        if builder:
+            state = self._estimator_graph(state)
+        if builder and self._is_model_fn(event, receiver.qname):
             self.deferred.append(code)  # the Estimator calls model_fn inside train(), after input_fn
             return
         self._entered_by(code, event.call, event.scope, repeats=True)
         self.enter(code, state)
-        if event.keyword == "input_fn":
-            self._run_deferred(state)
 
     def _on_mapped_helper(self, event: RefEvent) -> None:
         """A function of another project module handed to a parallel tf.data stage: its summary,
@@ -181,10 +208,27 @@ class ProgramOrder:
         if named is not None and effect is not None and effect.stateful:
             self.mapped[id(event.name)] = (stage, event.name, named, effect)
 
-    def _run_deferred(self, state: State) -> None:
+
+    def _estimator_graph(self, state: State) -> State:
+        """The state in a graph an Estimator builds: tf.compat.v1.set_random_seed on the default
+        graph does not reach it (docs/program-model.md); RunConfig(tf_random_seed=) seeds it."""
+        seeds = state.seeds | {"tf"} if self.estimator_seeded else state.seeds - {"tf"}
+        return State(seeds, state.determinism)
+
+    def _is_model_fn(self, event: RefEvent, builder: str | None) -> bool:
+        """``model_fn=f``, or ``Estimator(f)``: model_fn is the constructors' first parameter."""
+        if event.keyword is not None:
+            return event.keyword == "model_fn"
+        return builder in self.c.model_fn_first and bool(event.call.args) and event.call.args[0] is event.name
+
+    def _run_deferred(self, state: State, training: ResolvedCall) -> None:
+        """Run the model_fns handed to Estimators as the training call ``training`` runs them: their
+        calls are reported at that call (``run_by``), where the program reaches them."""
+        outer, self.run_by = self.run_by, training
         for deferred in self.deferred:
             self._entered_by(deferred, None, 0, repeats=True)
-            self.enter(deferred, state)
+            self.enter(deferred, self._estimator_graph(state))
+        self.run_by = outer
 
     def _on_call(self, site: CallSite, state: State) -> State:
         resolved = self.r.resolve_call(site)
@@ -192,10 +236,13 @@ class ProgramOrder:
             resolved.state = state
             resolved.reached = True
             resolved.order = len(self.calls)
+            resolved.run_by = self.run_by
             self.calls[id(site)] = resolved
             self._resolved_at[id(site.node)] = resolved
         target = self.g.runs_now(site, resolved)
         if target is not None:
+            if self._from_top and self.g.w.event_scope(site.scope) in self.entered_now:
+                self.entered_now.add(target)
             self._entered_by(target, site.node, site.scope, repeats=site.in_loop)
             return self.enter(target, state)
         if resolved is None:
@@ -234,19 +281,12 @@ class ProgramOrder:
                     changed = True
         return once
 
-    def _skipped_by_default(self, site: CallSite) -> bool:
-        """Inside `if FLAGS.seed:` with the flag's default falsy: a default run never gets here."""
-        for guard in site.guards:
-            fact = self.v.of(guard, site.scope)
-            if isinstance(fact, Known) and not _truthy(fact.value):
-                return True
-        return False
-
     def _effect(self, site: CallSite, resolved: ResolvedCall) -> Effect | None:
         api = resolved.api
         setter = self.c.setters.get(api)
-        if (setter is not None or api in self.c.determinism_functions) and self._skipped_by_default(site):
-            return None
+        if (setter is not None or api in self.c.determinism_functions) and not self.v.runs_by_default(
+                site.guards, site.scope):
+            return None  # inside `if FLAGS.seed:` with the flag's default falsy: a default run never gets here
         if setter is not None:
             seed = argument(site.node, setter.seed_param, setter.seed_pos)
             entropy = None
@@ -298,6 +338,18 @@ class ProgramOrder:
         return tuple(Randomness(domain, call.api, f"{name}:{call.node.lineno}") for call, domain in unseeded)
 
 
+def _event_node(event: Event) -> ast.stmt | ast.expr:
+    if isinstance(event, (CallSite, SetAttrEvent, ImportEvent)):
+        return event.node
+    return event.call if isinstance(event, RefEvent) else event.target
+
+
+def _inside(node: ast.stmt | ast.expr, call: ast.Call) -> bool:
+    """Whether ``node`` is part of the call expression ``call`` (one of its arguments)."""
+    start = (node.lineno, node.col_offset)
+    return (call.lineno, call.col_offset) <= start <= (call.end_lineno or call.lineno, call.end_col_offset or 0)
+
+
 def constant_text(expr: ast.expr) -> str | None:
     """A constant's value as environment text; None for non-constants and huge numbers.
 
@@ -313,9 +365,3 @@ def constant_text(expr: ast.expr) -> str | None:
         return str(value)
     return None
 
-
-def _truthy(value: object) -> bool:
-    try:
-        return bool(value)
-    except Exception:  # an odd constant's __bool__: assume the branch may run
-        return True

@@ -67,6 +67,9 @@ def consumer_domain(api: str, call: ast.Call, catalogue: Catalogue) -> str | Non
         return None
     if consumer.initializers:
         given = [argument(call, p, None) for p in consumer.initializers]
+        if consumer.default_only and all(v is not None and not (isinstance(v, ast.expr) and is_none(v))
+                                         for v in given):
+            return None  # each initializer given (or hidden in **kwargs): no default one draws
         if all(isinstance(v, ast.expr) and seeded_initializer(v) for v in given):
             return None  # measured: Dense(kernel_initializer=GlorotUniform(seed=1)) is identical across processes
     return consumer.domain

@@ -9,8 +9,11 @@ instance of one), or unknown.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+from typing import TypeVar
 
 from tfdetlint.analysis.model import (
+    LAST,
     UNKNOWN,
     Binding,
     CallSite,
@@ -23,6 +26,8 @@ from tfdetlint.analysis.model import (
 from tfdetlint.analysis.symbols import SymbolTable
 from tfdetlint.arguments import argument
 from tfdetlint.catalogue import Catalogue, Shape
+
+T = TypeVar("T")
 
 _PARTIALS = frozenset({"functools.partial"})
 _MAX_CLASS_DEPTH = 10
@@ -204,11 +209,31 @@ class Resolver:
             passed = self._argument_type(binding.value_scope, expr.id)
             if passed is not None:
                 return Val(type=passed, hint=expr.id)
+            code = self._argument_function(binding.value_scope, expr.id)
+            if code is not None:
+                return code
         return Val(hint=expr.id)
 
     def _argument_type(self, function: int, name: str) -> str | None:
         """The catalogue type every call of a local function passes for a parameter
         (``def configure(ds): ds.shuffle(1000)`` called as ``configure(train_ds)``)."""
+        found = self.arguments_passed(function, name, lambda arg, scope: self.value_of(arg, scope).type)
+        return found if isinstance(found, str) else None
+
+    def _argument_function(self, function: int, name: str) -> Val | None:
+        """The function every call of a local function passes for a parameter, by name
+        (``run_main(flags, train_fn=train.train)``): calling the parameter calls it."""
+        def code(value: Val) -> Val | None:
+            if value.qname is not None:
+                return Val(qname=value.qname)
+            local = value.local
+            return Val(local=local) if local is not None and self.scopes[local].kind == "function" else None
+        found = self.arguments_passed(function, name, lambda arg, scope: code(self.value_of(arg, scope)))
+        return found if isinstance(found, Val) else None
+
+    def arguments_passed(self, function: int, name: str, fact: Callable[[ast.expr, int], T | None]) -> T | None:
+        """What every call of a local function passes for a parameter, when they all agree:
+        ``fact`` of each argument expression (and the scope it is in)."""
         key = (function, name)
         node = self.scopes[function].node
         if key in self._param_busy or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -216,17 +241,17 @@ class Resolver:
         positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
         self._param_busy.add(key)
         try:
-            found: set[str | None] = set()
+            found: list[T | None] = []
             for site in self._callers_of(function):
                 arg = next((k.value for k in site.node.keywords if k.arg == name), None)
                 if arg is None and name in positional and positional.index(name) < len(site.node.args):
                     arg = site.node.args[positional.index(name)]
                     if any(isinstance(a, ast.Starred) for a in site.node.args[: positional.index(name) + 1]):
                         arg = None
-                found.add(self.value_of(arg, site.scope).type if arg is not None else None)
+                found.append(fact(arg, site.scope) if arg is not None else None)
         finally:
             self._param_busy.discard(key)
-        return found.pop() if len(found) == 1 else None
+        return found[0] if found and all(f == found[0] for f in found) else None
 
     def _callers_of(self, function: int) -> list[CallSite]:
         if self._callers is None:
@@ -243,6 +268,8 @@ class Resolver:
         dynamic = self._dunder_import(call, scope)
         if dynamic is not None:
             return dynamic
+        if isinstance(call.func, ast.Name) and call.func.id == "super" and self.lookup("super", scope, LAST) is None:
+            return self._super_value(call, scope)
         func = self.value_of(call.func, scope)
         if func.qname in _PARTIALS and call.args:
             return self.value_of(call.args[0], scope)  # partial(f, ...) calls f
@@ -275,6 +302,19 @@ class Resolver:
                     return Val(type=other.name)
             return Val(external=True)
         return Val(external=True, returned_by=None if self.c.knows(func.qname) else func.qname)
+
+    def _super_value(self, call: ast.Call, scope: int) -> Val:
+        """``super().__init__(...)`` in a method: the first base class, as an instance of it (a
+        local class) or by its qualified name (``pkg.base.Net``, whose ``__init__`` then runs)."""
+        class_id = self.enclosing_class(scope)
+        if class_id is None or not self.scopes[class_id].bases:
+            return UNKNOWN
+        if call.args and not (isinstance(call.args[0], ast.Name) and call.args[0].id == self.scopes[class_id].name):
+            return UNKNOWN  # super(Other, self): a base further up the order
+        base = self.value_of(self.scopes[class_id].bases[0], self.scopes[class_id].parent or 0)
+        if base.local is not None and self.scopes[base.local].kind == "class":
+            return Val(instance_of=base.local)
+        return Val(qname=base.qname) if base.qname is not None else UNKNOWN
 
     def _shaped(self, shape: Shape, call: ast.Call, scope: int) -> Val:
         """The value of a call that returns one, a dict or a list of a type, by its arguments."""

@@ -69,6 +69,8 @@ def builds_train_op(calls: list[ResolvedCall], catalogue: Catalogue) -> bool:
 def script_status(resolver: Resolver, catalogue: Catalogue, calls: list[ResolvedCall], *, test_reason: str | None,
                   notebook: bool, force_script: bool | None, main_trains: bool,
                   top_trains: bool = False) -> tuple[bool, str]:
+    """``top_trains``: running the module's top level calls code of its own that trains (a
+    ``train_step`` called in a module-level loop): the module is a program, not a library."""
     if force_script is not None:
         return force_script, "configured"
     if notebook:
@@ -83,7 +85,7 @@ def script_status(resolver: Resolver, catalogue: Catalogue, calls: list[Resolved
         if call.site.module_level and is_training_call(call, catalogue):
             return True, "trains at module level"
     if top_trains:
-        return True, "its top level calls a function that trains"
+        return True, "its top level runs code that trains"
     return False, "library module (no __main__ block, no module-level training)"
 
 

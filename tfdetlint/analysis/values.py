@@ -107,8 +107,26 @@ class ValueFacts:
                 found = self.of(default, self.r.scopes[owner].parent or 0, depth + 1)
                 if isinstance(found, Known):
                     return Known(found.value, f"default of parameter `{expr.id}`")
+            elif owner is not None:
+                # No default: every call passes it. Known when all of them pass the same known value.
+                passed = self.r.arguments_passed(owner, expr.id, lambda arg, at: _known(self.of(arg, at, depth + 1)))
+                if passed is not None:
+                    return Known(passed[0], passed[1] or f"the value every call passes for `{expr.id}`")
             return Unknown(expr.id)
         return Unknown(expr.id)
+
+    def runs_by_default(self, guards: tuple[ast.expr, ...], scope: int) -> bool:
+        """Whether code inside these ``if`` tests runs in a default run: not when one of them is
+        known to be false (``if FLAGS.seed:`` with the flag's default 0 or None)."""
+        return self.skipping_guard(guards, scope) is None
+
+    def skipping_guard(self, guards: tuple[ast.expr, ...], scope: int) -> tuple[ast.expr, Known] | None:
+        """The first of these ``if`` tests known to be false in a default run, with how it is known."""
+        for guard in guards:
+            fact = self.of(guard, scope)
+            if isinstance(fact, Known) and not _truthy(fact.value):
+                return guard, fact
+        return None
 
     def _param_scope(self, name: str, scope: int) -> int | None:
         current: int | None = scope
@@ -236,6 +254,18 @@ class ValueFacts:
                     if found is not None:
                         return found
         return None
+
+
+def _known(fact: ValueFact) -> tuple[object, str] | None:
+    """A known value as a comparable pair (value, how it was found)."""
+    return (fact.value, fact.via) if isinstance(fact, Known) else None
+
+
+def _truthy(value: object) -> bool:
+    try:
+        return bool(value)
+    except Exception:  # an odd constant's __bool__: assume the branch may run
+        return True
 
 
 def _may_be_text(expr: ast.expr) -> bool:
