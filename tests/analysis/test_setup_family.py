@@ -352,3 +352,13 @@ def test_run_config_seed_from_a_flag_defaulting_to_none_seeds_nothing_by_default
     code = code.replace("Estimator(model_fn)", "Estimator(model_fn, config=tf.estimator.RunConfig(tf_random_seed=FLAGS.seed))")
     assert has(code.replace("{default}", "None"), "TFD501") == [16]
     assert has(code.replace("{default}", "3"), "TFD501") == []
+
+
+def test_a_chained_constructor_hands_its_model_fn_over_before_training() -> None:
+    """``Estimator(model_fn=f).train(...)``: Python builds the Estimator (taking the model_fn)
+    before calling ``train`` on it, so the draws in the model_fn are the training call's."""
+    chained = ESTIMATOR.replace("est = tf.estimator.Estimator(model_fn)\n", "").replace(
+        "est.evaluate(input_fn)\nest.train(input_fn, steps=10)", "tf.estimator.Estimator(model_fn=model_fn).train(input_fn, steps=10)")
+    found = check(chained)
+    assert [(f.line, f.code) for f in found] == [(11, "TFD501"), (11, "TFD502")]
+    assert next(f for f in found if f.code == "TFD501").fix is None

@@ -319,8 +319,13 @@ class SymbolTable:
         site = CallSite(node, scope, in_tape, in_loop, self.event_scope(scope) == 0, tuple(self._with_items),
                         tuple(self._guards))
         self.sites.append(site)
+        # `Estimator(model_fn=f).train(...)`: the receiver's call runs before the method it returns
+        chained = isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call)
+        if chained:
+            self.walk(node.func, scope, in_tape, in_loop)
         self._emit(scope, site)
-        self.walk(node.func, scope, in_tape, in_loop)
+        if not chained:
+            self.walk(node.func, scope, in_tape, in_loop)
         for arg in node.args:
             self.walk(arg, scope, in_tape, in_loop)
             if _may_be_callable(arg):
