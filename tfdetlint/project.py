@@ -95,7 +95,6 @@ class ProjectIndex:
     _model_digests: dict[Path, str] = field(default_factory=dict)
     _keras: dict[Path, tuple[str, str] | None] = field(default_factory=dict)
     _effects: dict[tuple[Path, str], tuple[Effect | None, frozenset[str]]] = field(default_factory=dict)
-    _busy: set[tuple[Path, str]] = field(default_factory=set)
     _digests: dict[str, str] = field(default_factory=dict)
     _files: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # stat calls are the cost
     _above: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # per importer folder
@@ -232,7 +231,7 @@ class ProjectIndex:
             effect, files = self._effects[key]
             self._note(files)
             return effect
-        if key in self._busy:
+        if key in self._stack:  # being summarised: a call cycle
             head = self._stack.index(key)
             self._cut[head + 1 :] = [True] * (len(self._cut) - head - 1)
             return None
@@ -241,14 +240,12 @@ class ProjectIndex:
             self._effects[key] = stored
             self._note(stored[1])
             return stored[0]
-        self._busy.add(key)
         self._reading.append(set())
         self._stack.append(key)
         self._cut.append(False)
         try:
             effect = self._summarise(path, function, depth)
         finally:
-            self._busy.discard(key)
             files = frozenset(self._reading.pop())
             self._stack.pop()
             cut = self._cut.pop()
