@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tfdetlint.analysis import FileFacts, collect
 from tfdetlint.catalogue import Catalogue, load_catalogue
@@ -59,7 +59,7 @@ def analyse(raw: bytes, path: str, options: Options = Options(), project: Projec
     helper = None if notebook else project.modelled(path, raw)  # parsed already as another file's helper
     relay = Relay()
     try:
-        findings = check_source(source, options, catalogue, project, helper.tree if helper else None, scopes, relay)
+        findings = check_source(source, options, catalogue, project, None, scopes, relay, model=helper)
     finally:
         dependencies = project.finish_file()
     return Analysis(findings, dependencies, _last(scopes), tuple(sorted(set(relay.exports), key=repr)),
@@ -81,8 +81,10 @@ def _last(scopes: list[FileScope]) -> FileScope | None:
 
 def check_source(source: Source, options: Options = Options(), catalogue: Catalogue | None = None,
                  project: ProjectIndex | None = None, tree: ast.Module | None = None,
-                 scopes: list[FileScope] | None = None, relay: Relay | None = None) -> list[Finding]:
-    """Findings for decoded source; ``tree`` is its AST when the caller already has it (flake8).
+                 scopes: list[FileScope] | None = None, relay: Relay | None = None, *,
+                 model: Any = None) -> list[Finding]:
+    """Findings for decoded source; ``tree`` is its AST when the caller already has it (flake8),
+    ``model`` its module model when the project index built one from the same bytes.
 
     ``scopes``, when given, receives how the file was read (script, library or test module);
     ``relay`` the entry contexts it hands to other files, and those it reported for.
@@ -96,7 +98,7 @@ def check_source(source: Source, options: Options = Options(), catalogue: Catalo
         return rejected
     try:
         with collector_paused():
-            return sorted(_analyse(source, options, catalogue, project, tree, scopes, relay) + rejected)
+            return sorted(_analyse(source, options, catalogue, project, tree, scopes, relay, model) + rejected)
     except RecursionError:
         pass
     try:
@@ -180,8 +182,10 @@ def _with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
 
 def _analyse(source: Source, options: Options, catalogue: Catalogue, project: ProjectIndex | None,
              tree: ast.Module | None = None, scopes: list[FileScope] | None = None,
-             relay: Relay | None = None) -> list[Finding]:
+             relay: Relay | None = None, model: Any = None) -> list[Finding]:
     """Parse and check; parse problems become TFD000. May raise RecursionError."""
+    if model is not None:
+        tree = model.tree
     try:
         if tree is None:
             with warnings.catch_warnings():
@@ -199,7 +203,7 @@ def _analyse(source: Source, options: Options, catalogue: Catalogue, project: Pr
         return [problem(source.path, f"cannot parse: {exc}")]
     facts = collect(tree, catalogue, notebook=source.is_notebook, keras_version=options.keras_version,
                     force_script=options.force_script, path=source.path, project=project,
-                    include_tests=options.include_tests, entries=options.entries)
+                    include_tests=options.include_tests, entries=options.entries, model=model)
     if scopes is not None:
         scopes.append(_scope(facts.is_script, facts.is_test_module, facts.script_reason))
     unchecked = facts.is_test_module and not options.include_tests

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import gc
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tfdetlint.catalogue import Catalogue
 from tfdetlint.fileio import NotReadable, read_regular
+from tfdetlint.layout import Layout, is_within
 from tfdetlint.prefilter import could_match
 
 if TYPE_CHECKING:
@@ -98,13 +100,17 @@ class ProjectIndex:
     _digests: dict[str, str] = field(default_factory=dict)
     _files: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # stat calls are the cost
     _above: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # per importer folder
-    _plain_folders: dict[str, bool] = field(default_factory=dict)  # folders without __init__.py
+    layout: Layout = field(default_factory=Layout)
+    _root_names: tuple[str, ...] = field(init=False, default=())
     _reading: list[set[str]] = field(default_factory=list)  # files read, per summary being computed
     # the summaries being computed, innermost last, and whether a call cycle cut each short: one
     # computed while a caller of its was still being computed depends on where the cycle was
     # entered, so it is not stored
     _stack: list[tuple[Path, str]] = field(default_factory=list)
     _cut: list[bool] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._root_names = tuple(str(root) for root in self.roots)
 
     def start_file(self) -> None:
         """Begin collecting the project files the next file's findings depend on."""
@@ -126,36 +132,36 @@ class ProjectIndex:
         ``as_script``: the importer is the checked file, which may be run as a script, so its own
         folder comes first on the import path, as Python puts it there (``sys.path[0]``)."""
         relative = module.startswith(".")
-        if importer and not as_script and not relative:
+        folder = self.layout.real_folder(importer) if importer else ""
+        if folder and not as_script and not relative:
             # A top-level module outside any package was imported with its folder on the path
             # (the script's own folder, usually): its plain imports find its siblings first.
-            as_script = self._top_level_folder(str(Path(importer).parent))
-        key = (module, str(Path(importer).parent) if (relative or as_script) and importer else "")
+            as_script = not self.layout.is_package(folder)
+        key = (module, folder if relative or as_script else "")
         if key not in self._files:
-            self._files[key] = self._find_module_file(module, importer, as_script)
+            self._files[key] = self._find_module_file(module, folder, as_script)
         found = self._files[key]
-        if found is None and importer and not relative:
-            above = (module, str(Path(importer).parent))
+        if found is None and folder and not relative:
+            above = (module, folder)
             if above not in self._above:
-                self._above[above] = self._find_above([p for p in module.split(".") if p], importer)
+                self._above[above] = self._find_above([p for p in module.split(".") if p], folder)
             found = self._above[above]
         return found
 
-    def _find_module_file(self, module: str, importer: str | None, as_script: bool = False) -> Path | None:
+    def _find_module_file(self, module: str, folder: str, as_script: bool) -> Path | None:
         level = len(module) - len(module.lstrip("."))
         parts = [p for p in module.lstrip(".").split(".") if p]
         if level:
-            if importer is None:
+            if not folder:
                 return None
-            base = Path(importer).resolve().parent
+            base = folder
             for _ in range(level - 1):
-                base = base.parent
-            return _module_in(base, parts)
-        script_folder = [Path(importer).resolve().parent] if as_script and importer else []
-        for root in [*script_folder, *self.roots]:
-            found = _module_in(root, parts)
+                base = os.path.dirname(base)
+            return _as_path(self.layout.module_in(base, parts))
+        for root in [folder, *self._root_names] if as_script and folder else self._root_names:
+            found = self.layout.module_in(root, parts)
             if found is not None:
-                return found
+                return Path(found)
         return None
 
     def imported_files(self, raw: bytes, importer: str, *, as_script: bool = False) -> set[Path]:
@@ -168,22 +174,26 @@ class ProjectIndex:
                 found.add(path)
         return found
 
-    def _top_level_folder(self, folder: str) -> bool:
-        if folder not in self._plain_folders:
-            self._plain_folders[folder] = not (Path(folder) / "__init__.py").is_file()
-        return self._plain_folders[folder]
-
-    def _find_above(self, parts: list[str], importer: str) -> Path | None:
-        """A module found from a folder above the importer, inside the project: code run with that
-        folder on the path (`efficientdet/tf2/train.py` importing `tf2.train_lib`, run from
+    def _find_above(self, parts: list[str], folder: str) -> Path | None:
+        """A module found from a folder above the importer's, inside the project: code run with
+        that folder on the path (`efficientdet/tf2/train.py` importing `tf2.train_lib`, run from
         `efficientdet/`). Only when the roots do not have it."""
-        for folder in Path(importer).resolve().parent.parents:
-            if not any(folder.is_relative_to(root) for root in self.roots):
-                break
-            found = _module_in(folder, parts)
+        above = os.path.dirname(folder)
+        while any(is_within(above, root) for root in self._root_names):
+            found = self.layout.module_in(above, parts)
             if found is not None:
-                return found
+                return Path(found)
+            if os.path.dirname(above) == above:
+                break
+            above = os.path.dirname(above)
         return None
+
+    def forget_layout(self) -> None:
+        """A file appeared or went away: which module is which file may have changed."""
+        self.layout.forget()
+        self._files.clear()
+        self._above.clear()
+        self._keras.clear()
 
     # ---- effects
     def effect(self, qname: str, importer: str | None, depth: int = 0) -> Effect | None:
@@ -210,7 +220,7 @@ class ProjectIndex:
         if depth > MAX_DEPTH:
             return None
         path = self.module_file(module, importer, as_script=depth == 0)
-        if path is None or (importer and path == Path(importer).resolve()):
+        if path is None or (importer and str(path) == self.layout.real_path(importer)):
             return None
         return self.effect_in(path, MODULE_MAIN if as_main else MODULE_TOP, depth)
 
@@ -367,15 +377,8 @@ def digest(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
-def _module_in(base: Path, parts: list[str]) -> Path | None:
-    if not parts:
-        candidate = base / "__init__.py"
-        return candidate if candidate.is_file() else None
-    folder = base.joinpath(*parts)
-    for candidate in (folder.with_suffix(".py"), folder / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
+def _as_path(name: str | None) -> Path | None:
+    return Path(name) if name is not None else None
 
 
 def project_roots(paths: list[Path], config_root: Path | None = None) -> tuple[Path, ...]:

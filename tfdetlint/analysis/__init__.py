@@ -70,12 +70,15 @@ def model_module(tree: ast.Module, catalogue: Catalogue) -> ModuleModel:
 
 def collect(tree: ast.Module, catalogue: Catalogue, *, notebook: bool, keras_version: str | None = None,
             force_script: bool | None = None, path: str = "", project: ProjectIndex | None = None,
-            include_tests: bool = True, entries: Sequence[EntryContext] = ()) -> FileFacts:
+            include_tests: bool = True, entries: Sequence[EntryContext] = (),
+            model: ModuleModel | None = None) -> FileFacts:
     """What the checks need of a module. A test module whose findings will be dropped
     (``include_tests`` false) is not followed into the project's modules: nothing would use it
     (nor does it hand parallel stages on). ``entries``: functions of this module that parallel
-    stages of other checked files run."""
-    model = model_module(tree, catalogue)
+    stages of other checked files run. ``model``: the one the project index built for the same
+    bytes, when this module is also another's helper."""
+    if model is None or model.tree is not tree:
+        model = model_module(tree, catalogue)
     test_reason = test_module_reason(model.resolver, catalogue, path, notebook)
     is_test = test_reason is not None
     if is_test and not include_tests:

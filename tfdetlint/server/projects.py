@@ -58,9 +58,9 @@ class BufferedIndex(ProjectIndex):
         return dropped or bool(stale_models)
 
     def forget_layout(self) -> None:
-        """A file appeared or went away: which module is which file may have changed."""
-        self._files.clear()
-        self._keras.clear()
+        """A file appeared or went away: which module is which file, and so every summary, may
+        have changed."""
+        super().forget_layout()
         self._effects.clear()
 
 
