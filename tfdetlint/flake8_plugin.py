@@ -42,6 +42,7 @@ class Plugin:
     _projects: ClassVar[dict[Any, Any]] = {}
     _roots: ClassVar[dict[Path, Any]] = {}
     _models: ClassVar[dict[Path, Any]] = {}
+    _layout: ClassVar[Any] = None  # folder listings, shared by the indexes as the models are
 
     def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str) -> None:
         # flake8 parsed "".join(lines) already: reusing its tree saves a second parse per file.
@@ -124,15 +125,18 @@ class Plugin:
         options = Options(keras_version=self.keras_version or settings.keras_version, force_script=force_script,
                           include_tests=settings.include_tests)
         text = "".join(self.lines)
+        raw = text.encode("utf-8", "surrogatepass")
         catalogue = load_catalogue()
         # The same cheap test check_bytes makes: most files never mention a catalogue API.
-        if not could_match(text.encode("utf-8", "surrogatepass"), catalogue, force_script=force_script):
+        if not could_match(raw, catalogue, force_script=force_script):
             return
         from tfdetlint.project import settle
 
         project = self._project_for(path, settings, options.keras_version)
         settle(project.models)  # what earlier files built, before this file makes garbage of its own
-        found = check_source(Source(self.filename, text), options, catalogue, project, self.tree)
+        # A module that an earlier file imported is modelled already: its symbols are built once.
+        model = project.modelled(self.filename, raw)
+        found = check_source(Source(self.filename, text), options, catalogue, project, self.tree, model=model)
         for finding in found:
             # [tool.tfdetlint] select/ignore apply as they do for `tfdetlint check`; flake8's own
             # --select/--ignore/noqa then filter what we yield. (A file that does not parse never
@@ -158,8 +162,17 @@ class Plugin:
         if key not in cls._projects:
             index = project_index(replace(settings, keras_version=keras_version), roots, cls._cache(settings))
             index.models = cls._models  # one parse and model per module for the whole flake8 run
+            index.layout = cls._shared_layout()
             cls._projects[key] = index
         return cls._projects[key]
+
+    @classmethod
+    def _shared_layout(cls) -> Any:
+        if cls._layout is None:
+            from tfdetlint.layout import Layout
+
+            cls._layout = Layout()
+        return cls._layout
 
     @classmethod
     def _cache(cls, settings: Any) -> Any:

@@ -95,11 +95,12 @@ class ProjectIndex:
     # each project module parsed and modelled once; indexes of one run may share this dict
     models: dict[Path, Any] = field(default_factory=dict)
     _model_digests: dict[Path, str] = field(default_factory=dict)
-    _keras: dict[Path, tuple[str, str] | None] = field(default_factory=dict)
+    _keras: dict[str, tuple[str, str] | None] = field(default_factory=dict)  # per folder, walking up
     _effects: dict[tuple[Path, str], tuple[Effect | None, frozenset[str]]] = field(default_factory=dict)
     _digests: dict[str, str] = field(default_factory=dict)
     _files: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # stat calls are the cost
-    _above: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # per importer folder
+    _above: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # per folder searched from
+    _answers: dict[tuple[str, str | None, bool], Path | None] = field(default_factory=dict)
     layout: Layout = field(default_factory=Layout)
     _root_names: tuple[str, ...] = field(init=False, default=())
     _reading: list[set[str]] = field(default_factory=list)  # files read, per summary being computed
@@ -131,6 +132,12 @@ class ProjectIndex:
 
         ``as_script``: the importer is the checked file, which may be run as a script, so its own
         folder comes first on the import path, as Python puts it there (``sys.path[0]``)."""
+        asked = (module, importer, as_script)
+        if asked not in self._answers:
+            self._answers[asked] = self._lookup(module, importer, as_script)
+        return self._answers[asked]
+
+    def _lookup(self, module: str, importer: str | None, as_script: bool) -> Path | None:
         relative = module.startswith(".")
         folder = self.layout.real_folder(importer) if importer else ""
         if folder and not as_script and not relative:
@@ -142,10 +149,7 @@ class ProjectIndex:
             self._files[key] = self._find_module_file(module, folder, as_script)
         found = self._files[key]
         if found is None and folder and not relative:
-            above = (module, folder)
-            if above not in self._above:
-                self._above[above] = self._find_above([p for p in module.split(".") if p], folder)
-            found = self._above[above]
+            found = self._found_from(module, os.path.dirname(folder))
         return found
 
     def _find_module_file(self, module: str, folder: str, as_script: bool) -> Path | None:
@@ -174,23 +178,26 @@ class ProjectIndex:
                 found.add(path)
         return found
 
-    def _find_above(self, parts: list[str], folder: str) -> Path | None:
-        """A module found from a folder above the importer's, inside the project: code run with
+    def _found_from(self, module: str, folder: str) -> Path | None:
+        """A module found from ``folder`` or a folder above it, inside the project: code run with
         that folder on the path (`efficientdet/tf2/train.py` importing `tf2.train_lib`, run from
-        `efficientdet/`). Only when the roots do not have it."""
-        above = os.path.dirname(folder)
-        while any(is_within(above, root) for root in self._root_names):
-            found = self.layout.module_in(above, parts)
-            if found is not None:
-                return Path(found)
-            if os.path.dirname(above) == above:
-                break
-            above = os.path.dirname(above)
-        return None
+        `efficientdet/`). Asked only when the roots do not have it; answered once per folder, as
+        the importers of one tree share the folders above them."""
+        key = (module, folder)
+        if key not in self._above:
+            found = None
+            if any(is_within(folder, root) for root in self._root_names):
+                here = self.layout.module_in(folder, [p for p in module.split(".") if p])
+                above = os.path.dirname(folder)
+                found = Path(here) if here is not None else (
+                    self._found_from(module, above) if above != folder else None)
+            self._above[key] = found
+        return self._above[key]
 
     def forget_layout(self) -> None:
         """A file appeared or went away: which module is which file may have changed."""
         self.layout.forget()
+        self._answers.clear()
         self._files.clear()
         self._above.clear()
         self._keras.clear()
@@ -321,16 +328,17 @@ class ProjectIndex:
 
     def keras_hint(self, importer: str) -> tuple[str, str] | None:
         """Keras 2 when the project's declared dependencies ask for it (tf-keras, keras<3, tensorflow<2.16)."""
-        if not importer:
-            return None
-        folder = Path(importer).resolve().parent
-        while True:
-            if folder not in self._keras:
-                self._keras[folder] = _declared_keras(folder)
-            found = self._keras[folder]
-            if found is not None or (folder / ".git").exists() or folder.parent == folder:
-                return found
-            folder = folder.parent
+        return self._keras_from(self.layout.real_folder(importer)) if importer else None
+
+    def _keras_from(self, folder: str) -> tuple[str, str] | None:
+        """What ``folder``'s dependency files declare, else its parent's, up to the repository."""
+        if folder not in self._keras:
+            found = _declared_keras(Path(folder))
+            parent = os.path.dirname(folder)
+            if found is None and parent != folder and not os.path.exists(os.path.join(folder, ".git")):
+                found = self._keras_from(parent)
+            self._keras[folder] = found
+        return self._keras[folder]
 
     def _read(self, path: Path) -> bytes | None:
         try:
