@@ -133,7 +133,7 @@ class Plugin:
         from tfdetlint.project import settle
 
         project = self._project_for(path, settings, options.keras_version)
-        settle(project.models)  # what earlier files built, before this file makes garbage of its own
+        settle()  # what earlier files built, before this file makes garbage of its own
         # A module that an earlier file imported is modelled already: its symbols are built once.
         model = project.modelled(self.filename, raw)
         found = check_source(Source(self.filename, text), options, catalogue, project, self.tree, model=model)

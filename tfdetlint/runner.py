@@ -95,7 +95,7 @@ def analyse_path(path: str, options: Options) -> tuple[Analysis, str | None]:
     """
     if _PROJECT is not None:
         # Before the next file, not after each: after the last one the process ends anyway.
-        settle(_PROJECT.models)
+        settle()
     raw = read_bytes(Path(path))
     if isinstance(raw, Finding):
         return Analysis([raw], {}), None
