@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tfdetlint.cache import Cache, SummaryCache
 from tfdetlint.catalogue import catalogue_digest, load_catalogue
@@ -25,6 +24,9 @@ from tfdetlint.options import (
     relay_to_json,
 )
 from tfdetlint.project import ProjectIndex, digest, settle
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 # Below this many files to analyse, starting workers costs more than it saves.
 MIN_FILES_PER_WORKER = 16
@@ -115,7 +117,9 @@ def _analyse_batch(batch: list[tuple[str, Options]]) -> list[tuple[Analysis, str
     return [analyse_path(path, options) for path, options in batch]
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
+def _pool_context() -> BaseContext:
+    import multiprocessing  # a single file or --jobs 1 starts no pool: not imported for them
+
     # fork shares the already-loaded catalogue with the workers; elsewhere use the default.
     if sys.platform.startswith("linux"):
         return multiprocessing.get_context("fork")
@@ -322,6 +326,8 @@ def _parallel(items: list[tuple[str, Options]], workers: int, progress: Progress
     size = max(1, min(64, len(items) // (workers * 4) or 1))
     batches = [items[i : i + size] for i in range(0, len(items), size)]
     results = []
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
         for batch in pool.map(_analyse_batch, batches):
             results.append(batch)
