@@ -95,13 +95,19 @@ def analyse_path(path: str, options: Options) -> tuple[Analysis, str | None]:
     The cache entry is keyed on what the worker read, not on an earlier read, so a file edited
     meanwhile is never stored under its old content. Never raises.
     """
-    if _PROJECT is not None:
-        # Before the next file, not after each: after the last one the process ends anyway.
-        settle()
+    from tfdetlint.engine import collector_paused
+
     raw = read_bytes(Path(path))
     if isinstance(raw, Finding):
         return Analysis([raw], {}), None
-    return analyse_bytes(raw, path, options), digest(raw)
+    # The models this file built are frozen before the collector runs again: otherwise the young
+    # collection right after the file walks them, and later ones again. Pinned corpus, --jobs 1:
+    # frozen before the next file 30.6 s CPU, frozen here 25.1 s, same 705 MB peak.
+    with collector_paused():
+        analysis = analyse_bytes(raw, path, options)
+        if _PROJECT is not None:
+            settle()
+    return analysis, digest(raw)
 
 
 def analyse_bytes(raw: bytes, path: str, options: Options) -> Analysis:
