@@ -596,7 +596,7 @@ def _call_of(raw: Any, program: Program) -> ResolvedCall | None:
 def _seed_program(raw: Any, program: Program) -> FixIntent | None:
     node = getattr(raw, "node", None)
     call = _call_of(raw, program)
-    if call is not None and call.api in program.catalogue.own_graph_builders:
+    if call is not None and (call.estimator_graph or call.api in program.catalogue.own_graph_builders):
         return None  # draws in the graph an Estimator builds: only its RunConfig(tf_random_seed=) seeds them
     return None if node is None else program.program_intent(node)
 
@@ -688,6 +688,15 @@ def _gpu_raising_ops(program: Program) -> list[ResolvedCall]:
     return found
 
 
+def _unseeded_estimator_draws(program: Program) -> list[ResolvedCall]:
+    """TF draws with no seed of their own in a graph an Estimator builds that no RunConfig seeds."""
+    from tfdetlint.analysis.randomness import unseeded_domain
+
+    return [c for c in program.facts.calls
+            if c.estimator_graph and "tf" not in c.state.seeds
+            and unseeded_domain(c.api, c.node, program.catalogue) in ("tf", "keras")]
+
+
 def _determinism(raw: Any, program: Program) -> FixIntent | None:
     call = _call_of(raw, program)
     if call is None:
@@ -702,6 +711,13 @@ def _determinism(raw: Any, program: Program) -> FixIntent | None:
     if gpu:
         notes.append("on GPU these will raise under op determinism: "
                      + ", ".join(f"`{c.api}` (line {c.node.lineno})" for c in gpu))
+    unseeded_graph = _unseeded_estimator_draws(program)
+    if unseeded_graph:
+        # A seed set on the default graph would not reach them, and they would raise under determinism.
+        where = ", ".join(f"`{c.api}` (line {c.node.lineno})" for c in unseeded_graph[:3])
+        return FixIntent(FixKind.ENABLE_DETERMINISM, Safety.NONE, "enable op determinism",
+                         notes=(f"not enabling op determinism: {where} run in the graph an Estimator builds, "
+                                "which no RunConfig(tf_random_seed=...) seeds, and would raise under it",))
     if "tf" not in call.state.seeds:
         # Unseeded TF random ops raise under determinism: seed the program too.
         if not program.covers(call.node):

@@ -162,6 +162,9 @@ class ResolvedCall:
     from_top: bool = False  # the module's own run reaches it (its top level, main, callbacks they hand over)
     # In a model_fn: the Estimator training call that runs it (`est.train(...)`), where the program reaches it.
     run_by: ResolvedCall | None = None
+    # Runs in a graph an Estimator builds (its model_fn, its input_fn): only RunConfig(tf_random_seed=)
+    # seeds that graph, never a seed set on the default graph.
+    estimator_graph: bool = False
 
     @property
     def node(self) -> ast.Call:

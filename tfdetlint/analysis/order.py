@@ -63,6 +63,7 @@ class ProgramOrder:
         self.estimator_seeded = self._estimator_seeded()
         self.deferred: list[int] = []  # model_fns handed to an Estimator, run when it trains
         self.run_by: ResolvedCall | None = None  # the Estimator training call running its model_fn now
+        self.in_estimator_graph = False  # running code an Estimator calls in the graph it builds
         # Per scope entered from the module top: the calls that entered it, and whether each can
         # enter it more than once (in a loop, or as a callback whose caller decides).
         self.entries: dict[int, dict[int, tuple[int, bool]]] = {}
@@ -92,9 +93,11 @@ class ProgramOrder:
     def run_module(self) -> State:
         self._from_top = True
         final = self.enter(0, State())
+        self.in_estimator_graph = True
         for deferred in self.deferred:  # model_fns no training call ran: evaluated, predicted, exported
             self._entered_by(deferred, None, 0, repeats=True)
             self.enter(deferred, self._estimator_graph(final))
+        self.in_estimator_graph = False
         self._from_top = False
         self.reached_from_top = set(self.visited)
         for scope in self.scopes:
@@ -193,7 +196,9 @@ class ProgramOrder:
             self.deferred.append(code)  # the Estimator calls model_fn inside train(), after input_fn
             return
         self._entered_by(code, event.call, event.scope, repeats=True)
+        outer, self.in_estimator_graph = self.in_estimator_graph, self.in_estimator_graph or builder
         self.enter(code, state)
+        self.in_estimator_graph = outer
 
     def _on_mapped_helper(self, event: RefEvent) -> None:
         """A function of another project module handed to a parallel tf.data stage: its summary,
@@ -225,10 +230,11 @@ class ProgramOrder:
         """Run the model_fns handed to Estimators as the training call ``training`` runs them: their
         calls are reported at that call (``run_by``), where the program reaches them."""
         outer, self.run_by = self.run_by, training
+        in_graph, self.in_estimator_graph = self.in_estimator_graph, True
         for deferred in self.deferred:
             self._entered_by(deferred, None, 0, repeats=True)
             self.enter(deferred, self._estimator_graph(state))
-        self.run_by = outer
+        self.run_by, self.in_estimator_graph = outer, in_graph
 
     def _on_call(self, site: CallSite, state: State) -> State:
         resolved = self.r.resolve_call(site)
@@ -237,6 +243,7 @@ class ProgramOrder:
             resolved.reached = True
             resolved.order = len(self.calls)
             resolved.run_by = self.run_by
+            resolved.estimator_graph = self.in_estimator_graph
             self.calls[id(site)] = resolved
             self._resolved_at[id(site.node)] = resolved
         target = self.g.runs_now(site, resolved)

@@ -90,7 +90,7 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
         if "keras" in domains:
             why.append(f"Keras {_keras_major(facts)} assumed ({facts.keras_reason})")
         remedy = "call keras.utils.set_random_seed(SEED) at the start (it seeds Python, NumPy and TF together)"
-        if needing[0][0].run_by is not None and needing[0][1] in ("tf", "keras"):  # (Keras 2 with an Estimator)
+        if needing[0][0].estimator_graph and needing[0][1] in ("tf", "keras"):  # (Keras 2 with an Estimator)
             remedy = ("pass config=RunConfig(tf_random_seed=SEED) to the Estimator: the graph it builds does not "
                       "see a seed set on the default graph")
         yield at_call(first.node, report_pos(first.node), "TFD501",
