@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -248,7 +249,13 @@ def _resolved_names(outcomes: dict[str, _Outcome]) -> dict[str, str]:
     """Each checked file's resolved path (as exports name their targets) -> its name in the run."""
     if not any(outcome.exports for outcome in outcomes.values()):
         return {}
-    return {str(Path(name).resolve()): name for name in outcomes}
+    return {_real_path(name): name for name in outcomes}
+
+
+@functools.cache
+def _real_path(name: str) -> str:
+    """As ``Path.resolve``; asked again each round for every file of the run."""
+    return os.path.realpath(name)
 
 
 def _entries_for(outcomes: dict[str, _Outcome]) -> dict[str, tuple[EntryContext, ...]]:
