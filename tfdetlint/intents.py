@@ -597,8 +597,27 @@ def _seed_program(raw: Any, program: Program) -> FixIntent | None:
     node = getattr(raw, "node", None)
     call = _call_of(raw, program)
     if call is not None and (call.estimator_graph or call.api in program.catalogue.own_graph_builders):
-        return None  # draws in the graph an Estimator builds: only its RunConfig(tf_random_seed=) seeds them
+        # Draws in the graph an Estimator builds: only its RunConfig(tf_random_seed=) seeds them.
+        return _seed_run_config(program) if raw.code == "TFD501" else None
     return None if node is None else program.program_intent(node)
+
+
+_RUN_CONFIG = "tensorflow.estimator.RunConfig"
+
+
+def _seed_run_config(program: Program) -> FixIntent | None:
+    """``tf_random_seed=SEED`` on the file's one ``RunConfig(...)``, which then seeds the graphs
+    its Estimators build. None when there are several, none (a new ``config=`` is not written),
+    one that may run more than once, or one whose keywords come from ``**kwargs``."""
+    configs = [c for c in program.facts.calls if c.api == _RUN_CONFIG]
+    if len(configs) != 1:
+        return None
+    config = configs[0]
+    if not config.runs_once or any(k.arg is None or k.arg == "tf_random_seed" for k in config.node.keywords):
+        return None
+    return FixIntent(FixKind.SEED_ARGUMENT, Safety.SAFE, "seed the Estimator's graph with RunConfig(tf_random_seed=)",
+                     target=_pos(report_pos(config.node)), param="tf_random_seed", seed=program.seed_at(config.node),
+                     shared=True)
 
 
 def _random_entry(api: str, code: str, catalogue: Catalogue) -> RandomApi | None:
