@@ -218,9 +218,11 @@ class ProjectIndex:
             return None
         module, _, function = qname.rpartition(".")
         path = self.module_file(module, importer, as_script=depth == 0)
-        if path is None and function == "__init__" and "." in module:
-            # `super().__init__()` of a project class: `pkg.mod.Base.__init__` runs what `Base()` runs.
-            module, _, function = module.rpartition(".")
+        if path is None and "." in module:
+            # A method of a project class: `pkg.mod.Aug.apply`. `pkg.mod.Base.__init__` (from
+            # `super().__init__()`) runs what `Base()` runs.
+            module, _, owner = module.rpartition(".")
+            function = owner if function == "__init__" else f"{owner}.{function}"
             path = self.module_file(module, importer, as_script=depth == 0)
         if path is None:
             return None

@@ -459,3 +459,42 @@ def test_entry_contexts_change_the_cache_key_and_survive_json() -> None:
     export = Export("/p/util.py", entry, Ref("data.py", 6, 12, "TFD404"))
     assert Export.from_json(json.loads(json.dumps(export.to_json()))) == export
     assert Export.from_json(Export("/p/util.py", entry).to_json()) == Export("/p/util.py", entry)
+
+
+AUGMENTERS = """
+import tensorflow as tf
+
+class Aug:
+    def apply(self, image):
+        return tf.image.random_flip_left_right(image)
+
+    def plain(self, image):
+        return tf.image.flip_left_right(image)
+
+def make_aug():
+    return Aug()
+"""
+
+MAPS_METHODS = """
+import tensorflow as tf
+from pkg import aug
+from pkg.aug import Aug
+
+ds = tf.data.Dataset.from_tensor_slices(tf.zeros([8, 4, 4, 3]))
+a = ds.map(Aug().apply, num_parallel_calls=4)
+b = ds.map(aug.Aug().apply, num_parallel_calls=4)
+augmenter = Aug()
+c = ds.map(augmenter.apply, num_parallel_calls=4)
+d = ds.map(Aug().plain, num_parallel_calls=4)
+e = ds.map(Aug().apply)
+f = ds.map(aug.make_aug().apply, num_parallel_calls=4)
+"""
+
+
+def test_methods_of_another_modules_class_run_in_the_map(tmp_path: Path) -> None:
+    """A bound method of a project class made in the caller (`Aug().apply`, or through a
+    variable) is the helper the stage runs; one that draws nothing, a sequential map, and an
+    object a function made (its class unknown here) are not reported."""
+    write(tmp_path, {"pkg/__init__.py": "", "pkg/aug.py": AUGMENTERS, "train.py": MAPS_METHODS})
+    reported = [(path, line, code) for path, line, code, _ in found(tmp_path, "train.py")]
+    assert reported == [("train.py", 7, "TFD404"), ("train.py", 8, "TFD404"), ("train.py", 10, "TFD404")]

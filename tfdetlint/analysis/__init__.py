@@ -198,6 +198,8 @@ def summarise_function(model: ModuleModel, function: str, path: str, project: Pr
         return _summarise_import(model, path, project, depth, as_main=function == MODULE_MAIN)
     if function.endswith("()"):
         return _summarise_result(model, function, path, project, depth)
+    if "." in function:
+        return _summarise_method(model, function, path, project, depth)
     binding = model.resolver.lookup(function, 0, LAST)
     if binding is None or binding.kind == "import":
         return _reexported(model, function, binding, path, project, depth)
@@ -207,6 +209,18 @@ def summarise_function(model: ModuleModel, function: str, path: str, project: Pr
     if entry is None:
         return None
     return _summarise_code(model, entry, function, path, project, depth)
+
+
+def _summarise_method(model: ModuleModel, function: str, path: str, project: ProjectIndex,
+                      depth: int) -> Effect | None:
+    """``Aug.apply``: a method of a class of this module, as a bound method handed to a library
+    runs it (``ds.map(Aug().apply)``)."""
+    owner, _, name = function.partition(".")
+    binding = model.resolver.lookup(owner, 0, LAST)
+    if binding is None or binding.kind != "class" or binding.scope is None or "." in name:
+        return None
+    method = model.resolver.method_of(binding.scope, name)
+    return _summarise_code(model, method, function, path, project, depth) if method is not None else None
 
 
 def _summarise_result(model: ModuleModel, function: str, path: str, project: ProjectIndex,

@@ -208,11 +208,19 @@ class ProgramOrder:
                 or not runs_in_parallel(stage, self.c) \
                 or not any(arg is event.name for arg in data_function_args(stage, self.c)):
             return
-        named = self.r.callee_name(self.r.value_of(event.name, event.scope))
+        named = self.r.callee_name(self.r.value_of(event.name, event.scope)) or self._method_made(event.name, event.scope)
         effect = self.project.effect(named, self.path, self.depth) if named is not None else None
         if named is not None and effect is not None and effect.stateful:
             self.mapped[id(event.name)] = (stage, event.name, named, effect)
 
+
+    def _method_made(self, expr: ast.expr, scope: int) -> str | None:
+        """``Aug().apply`` or ``augmenter.apply`` (``augmenter = Aug()``), ``Aug`` another module's:
+        ``pkg.aug.Aug.apply``, for the project index to find when ``Aug`` is a class there."""
+        if not isinstance(expr, ast.Attribute):
+            return None
+        maker = self.r.value_of(expr.value, scope).returned_by
+        return f"{maker}.{expr.attr}" if maker is not None else None
 
     def _estimator_graph(self, state: State) -> State:
         """The state in a graph an Estimator builds: tf.compat.v1.set_random_seed on the default
