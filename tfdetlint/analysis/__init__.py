@@ -152,14 +152,15 @@ def handoffs(handed: list[Handed], path: str, project: ProjectIndex) -> list[Han
     """The functions of the project's other modules that parallel stages run, as entry contexts
     for those modules (``util.jitter`` called in a mapped function: ``jitter`` of ``util.py``)."""
     found: dict[tuple[str, EntryContext, int], Handoff] = {}
-    own = Path(path).resolve() if path and handed else None
+    own = project.layout.real_path(path) if path and handed else None
     for qname, stage, node in handed:
         module, _, function = qname.rpartition(".")
-        target = project.module_file(module, path, as_script=True) if module.strip(".") else None
-        if target is None or target.resolve() == own:
+        file = project.module_file(module, path, as_script=True) if module.strip(".") else None
+        target = project.layout.real_path(str(file)) if file is not None else None
+        if target is None or target == own:
             continue  # not the project's, or this module itself (its own contexts cover it)
         entry = replace(stage, function=function)  # the same stage, now entering ``function``
-        handoff = Handoff(str(target.resolve()), entry, node)
+        handoff = Handoff(target, entry, node)
         found.setdefault((handoff.target, entry, id(node)), handoff)
     return list(found.values())
 

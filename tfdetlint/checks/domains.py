@@ -15,6 +15,12 @@ SEED_CALLS = {
 }
 
 
+# The remedy for TF randomness in the graph an Estimator builds (docs/program-model.md).
+ESTIMATOR_REMEDY = ("pass config=RunConfig(tf_random_seed=SEED) to the Estimator: the graph it builds does not "
+                    "see a seed set on the default graph")
+_GRAPH_DOMAINS = ("tf", "keras")  # what the Estimator's graph seed controls (it runs Keras 2)
+
+
 def covered(domain: str, state: State, facts: FileFacts) -> bool:
     """Whether a global seed that controls ``domain`` is in effect in ``state``."""
     if domain == "keras":
@@ -22,8 +28,11 @@ def covered(domain: str, state: State, facts: FileFacts) -> bool:
     return domain in state.seeds
 
 
-def describe(domain: str, state: State, facts: FileFacts) -> str:
-    """Why no global seed covers a draw from ``domain``, in a few words (for the message)."""
+def describe(domain: str, state: State, facts: FileFacts, *, estimator_graph: bool = False) -> str:
+    """Why no global seed covers a draw from ``domain``, in a few words (for the message).
+    ``estimator_graph``: the draw runs in the graph an Estimator builds."""
+    if estimator_graph and domain in _GRAPH_DOMAINS:
+        return "nothing seeds the Estimator's graph"
     if domain == "tf":
         return "no TF global seed set before it"
     if domain == "numpy":
@@ -39,13 +48,16 @@ def describe(domain: str, state: State, facts: FileFacts) -> str:
     return "no global seed controls it"
 
 
-def advice(domain: str, state: State, facts: FileFacts, seed_param: str | None = None) -> str:
+def advice(domain: str, state: State, facts: FileFacts, seed_param: str | None = None, *,
+           estimator_graph: bool = False) -> str:
     """The remedy (for the finding's help)."""
+    own = f"pass `{seed_param}=`" if seed_param else "pass a seed"
+    if estimator_graph and domain in _GRAPH_DOMAINS:
+        return f"{own} or {ESTIMATOR_REMEDY}"
     if domain == "keras" and "tf" in state.seeds and facts.keras_domain_follows == "python":
         return "tf.random.set_seed alone does not cover Keras 3: call keras.utils.set_random_seed(SEED) instead"
     if domain == "keras":
         return "pass seed=... or call keras.utils.set_random_seed(SEED) first"
-    own = f"pass `{seed_param}=`" if seed_param else "pass a seed"
     return f"{own} or call {SEED_CALLS.get(domain, 'keras.utils.set_random_seed(SEED)')} first"
 
 

@@ -12,7 +12,7 @@ from tfdetlint.analysis import FileFacts, ResolvedCall, is_training_call, random
 from tfdetlint.arguments import source_text
 from tfdetlint.catalogue import Catalogue
 from tfdetlint.checks import RawFinding, at_call, fitting, shorter
-from tfdetlint.checks.domains import covered, helper_note
+from tfdetlint.checks.domains import ESTIMATOR_REMEDY, covered, helper_note
 
 # The global seeds a script can miss, as the message names them.
 _NEEDS = {
@@ -91,8 +91,7 @@ def check(facts: FileFacts, catalogue: Catalogue) -> Iterator[RawFinding]:
             why.append(f"Keras {_keras_major(facts)} assumed ({facts.keras_reason})")
         remedy = "call keras.utils.set_random_seed(SEED) at the start (it seeds Python, NumPy and TF together)"
         if needing[0][0].estimator_graph and needing[0][1] in ("tf", "keras"):  # (Keras 2 with an Estimator)
-            remedy = ("pass config=RunConfig(tf_random_seed=SEED) to the Estimator: the graph it builds does not "
-                      "see a seed set on the default graph")
+            remedy = ESTIMATOR_REMEDY
         yield at_call(first.node, report_pos(first.node), "TFD501",
                       fitting(*(f"no global seed is set for {words} in {run} (first use: {use})"
                                 for use in _shown_uses(what))),

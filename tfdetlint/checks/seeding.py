@@ -36,13 +36,8 @@ def _message(entry: RandomApi, call: ResolvedCall, facts: FileFacts) -> tuple[st
         what = f"shuffles with no `{entry.seed}`" if shuffles else f"has no `{entry.seed}`"
     else:
         what = "shuffles" if shuffles else "draws random values"
-    cause = describe(entry.domain, call.state, facts)
-    fix = advice(entry.domain, call.state, facts, entry.seed)
-    if call.estimator_graph and entry.domain in ("tf", "keras"):
-        cause = "nothing seeds the Estimator's graph"
-        own = f"pass `{entry.seed}=`" if entry.seed else "pass a seed"
-        fix = (f"{own} or pass config=RunConfig(tf_random_seed=SEED) to the Estimator: a seed set on the "
-               "default graph does not reach the graph it builds")
+    cause = describe(entry.domain, call.state, facts, estimator_graph=call.estimator_graph)
+    fix = advice(entry.domain, call.state, facts, entry.seed, estimator_graph=call.estimator_graph)
     if entry.seed is None and entry.safe_if:
         condition = entry.safe_if[0]
         fix = f"pass {condition.param}=False or " + fix.replace("pass a seed or ", "")
