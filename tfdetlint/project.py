@@ -104,7 +104,7 @@ class ProjectIndex:
     _keras: dict[str, tuple[str, str] | None] = field(default_factory=dict)  # per folder, walking up
     _effects: dict[tuple[Path, str], tuple[Effect | None, frozenset[str]]] = field(default_factory=dict)
     _digests: dict[str, str] = field(default_factory=dict)
-    _files: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # stat calls are the cost
+    _files: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # per module, from roots or a folder
     _above: dict[tuple[str, str], Path | None] = field(default_factory=dict)  # per folder searched from
     _answers: dict[tuple[str, str | None, bool], Path | None] = field(default_factory=dict)
     layout: Layout = field(default_factory=Layout)
